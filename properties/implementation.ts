@@ -1,0 +1,33 @@
+/**
+ * The interface every system under test implements: the TypeScript variants in impl/,
+ * the reference model wrapped as an implementation, and the real QEMU runner.
+ */
+import type { Command } from "../model/commands.ts";
+import type { Observation } from "../model/observations.ts";
+import type { Topology } from "../model/topology.ts";
+import type { GuestVisible } from "../model/visible.ts";
+
+export interface StepResult {
+  /** What the guest saw happen during the step, in the order it happened. */
+  readonly observations: readonly Observation[];
+  /** What the guest could read back after the step. */
+  readonly visible: GuestVisible;
+  /**
+   * The implementation's own record of the step, in QEMU trace-event style
+   * (`ioapic_mem_write …`, `kvm_set_irq gsi=5 level=1`, `kvm_irqchip_commit_routes`, …).
+   */
+  readonly trace: readonly string[];
+}
+
+/** A system under test that runs one command at a time. */
+export interface Implementation {
+  readonly name: string;
+  /** Power on with this topology; every register at its reset value. */
+  reset(topology: Topology): void;
+  apply(command: Command): StepResult;
+  /** A compact description of internal state (routes, irqfds) for counterexample reports. */
+  describe(): readonly string[];
+}
+
+/** Builds a fresh implementation; what `--impl PATH` modules export. */
+export type ImplementationFactory = () => Implementation;
