@@ -1,0 +1,33 @@
+/** Trace import (issue 6): QEMU `log`-backend traces -> irqcheck commands. */
+export type { ImportOptions } from "./import.ts";
+export { importQemuTrace } from "./import.ts";
+export type { Result, TraceIssue, TraceIssueCode } from "./issues.ts";
+export type { EventName, LineToken, SkipCode, TraceEvent, TraceLine } from "./qemu-log.ts";
+export {
+  EVENT_FORMATS,
+  parseApicDeliverIrq,
+  parseIoapicClearRemoteIrr,
+  parseIoapicEoiBroadcast,
+  parseIoapicEoiDelayedReassert,
+  parseIoapicMemRead,
+  parseIoapicMemWrite,
+  parseIoapicSetIrq,
+  parseIoapicSetRemoteIrr,
+  splitLines,
+  stripPrefix,
+  tokenizeLine,
+} from "./qemu-log.ts";
+export type { InitialRte } from "./rte-options.ts";
+export { parseRteOption, parseRteOptions, rtePreamble } from "./rte-options.ts";
+export type {
+  Expectation,
+  ExpectationBody,
+  ExpectationKind,
+  ImportedTrace,
+  ReadCheck,
+  SkippedLine,
+  TracedCommand,
+  TraceWarning,
+  TraceWarningCode,
+  VersionEvidence,
+} from "./types.ts";
