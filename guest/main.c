@@ -248,7 +248,7 @@ void bsp_main(u32 magic, struct mb_info *mbi) {
   rd8();
   u32 nseq = rd32(), first = rd32();
   u32 dfr = (flags & 2) ? 0x0FFFFFFFu : 0xFFFFFFFFu;
-  u32 ldr0 = (flags & 2) ? 0x11000000u : 0x01000000u, ldr1 = (flags & 2) ? 0x12000000u : 0x02000000u;
+  u32 ldr0 = 0x01000000u, ldr1 = 0x02000000u; /* flat: bit i; cluster 0: bit i (model logicalId) */
   lapic_setup(ldr0, dfr);
   if (ncpus == 2) ap_start(ldr1, dfr);
   iommu = flags & 1;
