@@ -2,9 +2,10 @@
 export type { ImportOptions } from "./import.ts";
 export { importQemuTrace } from "./import.ts";
 export type { Result, TraceIssue, TraceIssueCode } from "./issues.ts";
-export type { EventName, LineToken, SkipCode, TraceEvent, TraceLine } from "./qemu-log.ts";
+export type { EventName, TraceEvent } from "./qemu-events.ts";
 export {
   EVENT_FORMATS,
+  isEventName,
   parseApicDeliverIrq,
   parseIoapicClearRemoteIrr,
   parseIoapicEoiBroadcast,
@@ -13,10 +14,9 @@ export {
   parseIoapicMemWrite,
   parseIoapicSetIrq,
   parseIoapicSetRemoteIrr,
-  splitLines,
-  stripPrefix,
-  tokenizeLine,
-} from "./qemu-log.ts";
+} from "./qemu-events.ts";
+export type { LinePosition, LineToken, SkipCode, TraceLine } from "./qemu-log.ts";
+export { excerpt, splitLines, stripPrefix, tokenizeLine } from "./qemu-log.ts";
 export type { InitialRte } from "./rte-options.ts";
 export { parseRteOption, parseRteOptions, rtePreamble } from "./rte-options.ts";
 export type {

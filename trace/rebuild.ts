@@ -17,7 +17,8 @@
  */
 import { hex } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
-import type { SkipCode, TraceEvent } from "./qemu-log.ts";
+import type { TraceEvent } from "./qemu-events.ts";
+import type { SkipCode } from "./qemu-log.ts";
 import type {
   Expectation,
   ExpectationBody,
