@@ -60,7 +60,17 @@ export const SOURCE_ID_NONE = 0xffff;
 
 export type IrteWords = readonly number[];
 
-export interface IrState {
+/** The fault recording registers and the FSTS fields that govern them. */
+export interface FaultRegisters {
+  /** Fault recording registers; null where F = 0. */
+  faults: (FaultRecord | null)[];
+  /** FSTS.FRI: the register the next fault is written to. */
+  nextFault: number;
+  /** FSTS.PFO. */
+  overflow: boolean;
+}
+
+export interface IrState extends FaultRegisters {
   /** GCMD/GSTS.IRE. */
   ire: boolean;
   /** GCMD/GSTS.CFI: compatibility-format interrupts pass through (only while EIME = 0). */
@@ -72,12 +82,6 @@ export interface IrState {
   memory: IrteWords[];
   /** Per index: earlier forms hardware may still use because no IEC invalidation covered them. */
   stale: IrteWords[][];
-  /** Fault recording registers; null where F = 0. */
-  faults: (FaultRecord | null)[];
-  /** FSTS.FRI: the register the next fault is written to. */
-  nextFault: number;
-  /** FSTS.PFO. */
-  overflow: boolean;
 }
 
 const ZERO_IRTE: IrteWords = [0, 0, 0, 0];
@@ -156,7 +160,8 @@ function sourceIdMatches(irte: IrteWords, sourceId: number): boolean {
   }
 }
 
-function irteReservedBitsSet(irte: IrteWords): boolean {
+/** Reserved IRTE bits 14:12, 31:24 and 127:84 (semantics.md §4.3 check 4). */
+export function irteReservedBitsSet(irte: IrteWords): boolean {
   return (
     getField(irte, Irte.reserved14to12) !== 0 ||
     getField(irte, Irte.reserved31to24) !== 0 ||
@@ -227,7 +232,7 @@ export function remapIndex(
  * while a record from the same source is pending; PFO is set when the next register is
  * still full. Returns whether the fault was recorded.
  */
-export function recordFault(s: IrState, record: FaultRecord): boolean {
+export function recordFault(s: FaultRegisters, record: FaultRecord): boolean {
   if (s.overflow) return false;
   if (s.faults.some((f) => f !== null && f.sourceId === record.sourceId)) return false;
   if (s.faults[s.nextFault] !== null) {
@@ -239,7 +244,7 @@ export function recordFault(s: IrState, record: FaultRecord): boolean {
   return true;
 }
 
-export function clearFaults(s: IrState): void {
+export function clearFaults(s: FaultRegisters): void {
   s.faults.fill(null);
   s.overflow = false;
 }

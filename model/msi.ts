@@ -57,11 +57,13 @@ export function isRemappable(address: number): boolean {
 }
 
 /**
- * Decode a compatibility-format message. With KVM's extended destination ID, address
- * bits 11:5 are destination bits 14:8 (semantics.md §3.3, §6.6); otherwise they are ignored.
+ * Decode a message as a compatibility-format interrupt. With KVM's extended destination
+ * ID, address bits 11:5 are destination bits 14:8, but only in a message whose format
+ * bit 4 is 0 (semantics.md §3.3, §6.6); otherwise they are ignored. (With remapping
+ * disabled a remappable-format message is decoded this way too.)
  */
 export function decodeCompat(msg: MsiMessage, extDestId: boolean): CompatInterrupt {
-  const ext = extDestId ? get32(msg.address, MsiAddr.extDestId) << 8 : 0;
+  const ext = extDestId && !isRemappable(msg.address) ? get32(msg.address, MsiAddr.extDestId) << 8 : 0;
   return {
     dest: get32(msg.address, MsiAddr.destId) | ext,
     destMode: get32(msg.address, MsiAddr.destMode) as 0 | 1,

@@ -17,6 +17,11 @@ export interface MsiDevice {
   readonly requesterId: number;
   /** Number of MSI-X vectors (table entries). */
   readonly vectors: number;
+  /**
+   * Which QEMU device model stands behind it in the implementation (its irqfd unmask path:
+   * semantics.md §3.6, D7); virtio-pci when absent. The reference does not look at it.
+   */
+  readonly qemuModel?: "virtio-pci" | "vfio-pci";
 }
 
 export interface Topology {
@@ -53,8 +58,8 @@ export function logicalId(topology: Topology, cpuIndex: number): number {
 }
 
 const twoDevices: readonly MsiDevice[] = [
-  { requesterId: 0x0008, vectors: 2 }, // 00:01.0
-  { requesterId: 0x0300, vectors: 2 }, // 03:00.0
+  { requesterId: 0x0008, vectors: 2, qemuModel: "virtio-pci" }, // 00:01.0
+  { requesterId: 0x0300, vectors: 2, qemuModel: "vfio-pci" }, // 03:00.0
 ];
 
 /** The built-in topologies, by name. */
@@ -74,7 +79,7 @@ export const TOPOLOGIES: Readonly<Record<string, Topology>> = {
     cpus: [{ apicId: 0 }, { apicId: 1 }],
     apicMode: "xapic-flat",
     ioapicVersion: 0x20,
-    msiDevices: [{ requesterId: 0x0008, vectors: 1 }],
+    msiDevices: [{ requesterId: 0x0008, vectors: 1, qemuModel: "virtio-pci" }],
     irtEntries: 2,
     faultRecords: 1,
     extDestId: false,

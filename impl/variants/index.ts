@@ -1,0 +1,17 @@
+/** The built-in variants, by name. */
+import { irqfdCache } from "./irqfd-cache.ts";
+import { msiDirect } from "./msi-direct.ts";
+import { qemu72 } from "./qemu-7.2.ts";
+import { qemu80 } from "./qemu-8.0.ts";
+import { qemu82 } from "./qemu-8.2.ts";
+import { routeMasked } from "./route-masked.ts";
+import type { Variant } from "./variant.ts";
+
+export type { Variant } from "./variant.ts";
+export { variantFromStrategy } from "./variant.ts";
+
+export const VARIANTS: readonly Variant[] = [qemu72, qemu80, qemu82, routeMasked, msiDirect, irqfdCache];
+
+export function findVariant(name: string): Variant | undefined {
+  return VARIANTS.find((v) => v.name === name);
+}
