@@ -144,16 +144,26 @@ static i32 ap_call(u32 op) {
   return mbox.result;
 }
 
-i32 cpu_accept(u32 cpu) { return cpu == 0 ? accept_local() : ap_call(AP_ACCEPT); }
-i32 cpu_eoi(u32 cpu) { return cpu == 0 ? eoi_local() : ap_call(AP_EOI); }
-u32 cpu_drain(u32 cpu) { return cpu == 0 ? drain_local() : (u32)ap_call(AP_DRAIN); }
+/* Every AP operation also dumps its LAPIC, so the next cpu_dump(1) costs no round trip:
+ * on a loaded host one round trip takes milliseconds (the AP's vCPU thread must run). */
+static u32 ap_fresh;
+static i32 ap_op(u32 op) {
+  i32 r = ap_call(op);
+  ap_fresh = 1;
+  return r;
+}
+
+i32 cpu_accept(u32 cpu) { return cpu == 0 ? accept_local() : ap_op(AP_ACCEPT); }
+i32 cpu_eoi(u32 cpu) { return cpu == 0 ? eoi_local() : ap_op(AP_EOI); }
+u32 cpu_drain(u32 cpu) { return cpu == 0 ? drain_local() : (u32)ap_op(AP_DRAIN); }
 
 void cpu_dump(u32 cpu, u32 *out) {
   if (cpu == 0) {
     dump_local(out);
     return;
   }
-  ap_call(AP_DUMP);
+  if (!ap_fresh) ap_call(AP_DUMP);
+  ap_fresh = 0;
   for (u32 i = 0; i < LAPIC_WORDS; i++) out[i] = mbox.regs[i];
 }
 
@@ -167,9 +177,9 @@ void ap_main(void) {
     switch (mbox.op) {
       case AP_ACCEPT: r = accept_local(); break;
       case AP_EOI: r = eoi_local(); break;
-      case AP_DUMP: dump_local(mbox.regs); break;
       case AP_DRAIN: r = (i32)drain_local(); break;
     }
+    dump_local(mbox.regs);
     mbox.result = r;
     barrier();
     mbox.done = mbox.req;

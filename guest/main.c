@@ -23,6 +23,8 @@ static u32 ioapic_id;
  * (semantics.md §1.8, pre-fix). After irte.write / ir.control the routes may be behind
  * guest memory; an IOREGSEL write made only to dump state would refresh them. */
 static u32 routes_behind, perturbed;
+/* What a sequence touched, so the reset only undoes that: pins, raised lines, the ID. */
+static u32 dirty_pins = 0xFFFFFF, raised_lines = 0xFFFE, dirty_id = 1;
 
 static void ioapic_select(u32 reg, u32 for_dump) {
   if (sel == reg) return;
@@ -39,6 +41,8 @@ static u32 ioapic_get(u32 reg, u32 for_dump) {
   return v;
 }
 static void ioapic_set(u32 reg, u32 value) {
+  if (reg >= 0x10 && reg < 0x10 + 2 * NPINS) dirty_pins |= 1u << ((reg - 0x10) / 2);
+  if (reg == 0) dirty_id = 1;
   ioapic_select(reg, 0);
   mmio_write(IOAPIC_BASE + IOAPIC_WIN, value);
   routes_behind = 0;
@@ -68,8 +72,9 @@ static void out_words(const u32 *w, u32 n) {
   }
 }
 
-/* Print what changed since the last step: T (RTE), D (IOAPIC ID), L (LAPIC), F/P (VT-d). */
-static void dump(void) {
+/* Print what changed since the last step: T (RTE), D (IOAPIC ID), L (LAPIC of the vCPUs in
+ * cpu_mask; the others cannot have changed), F/P (VT-d). */
+static void dump(u32 cpu_mask) {
   for (u32 p = 0; p < NPINS; p++) {
     if (shadow[2 * p] == pr_rte[2 * p] && shadow[2 * p + 1] == pr_rte[2 * p + 1]) continue;
     pr_rte[2 * p] = shadow[2 * p];
@@ -86,6 +91,7 @@ static void dump(void) {
     out_char('\n');
   }
   for (u32 c = 0; c < ncpus; c++) {
+    if (!(cpu_mask & (1u << c))) continue;
     cpu_dump(c, cur_lapic[c]);
     u32 diff = 0;
     for (u32 i = 0; i < LAPIC_WORDS; i++) diff |= cur_lapic[c][i] ^ pr_lapic[c][i];
@@ -127,6 +133,7 @@ static void refresh_level_pins(i32 vector) {
 
 static void line(u32 pin, u32 level) {
   if (pin == 0 || pin >= 16) fail("line pin outside 1..15 (pc-testdev drives ISA IRQs)");
+  if (level) raised_lines |= 1u << pin;
   outb((u16)(TESTDEV_IRQ_PORT + pin), (u8)level);
 }
 
@@ -215,23 +222,42 @@ static void skip_sequence(void) {
   }
 }
 
-/* Machine back to the state the model starts from: RTEs masked (level first so lowering
- * the lines clears QEMU's irr latch, then edge, which clears Remote IRR), lines low, LAPICs
- * empty, IOAPIC ID 0, IR off with a zeroed table, no faults. */
+/* Machine back to the state the model starts from, undoing only what the sequence touched:
+ * its RTEs masked (level first so lowering the lines clears QEMU's irr latch, then edge,
+ * which clears Remote IRR, semantics.md §1.8), lines low, LAPICs empty, IOAPIC ID 0, IR off
+ * with a zeroed table, no faults. Each IOAPIC write costs a KVM route commit in QEMU 7.2. */
 static u32 reset_machine(void) {
-  for (u32 p = 0; p < NPINS; p++) ioapic_set(0x10 + 2 * p, 0x18000);
-  for (u32 p = 1; p < 16; p++) line(p, 0);
+  u32 pins = dirty_pins, lines = raised_lines;
+  for (u32 p = 0; p < NPINS; p++)
+    if (pins & (1u << p)) ioapic_set(0x10 + 2 * p, 0x18000);
+  for (u32 p = 1; p < 16; p++)
+    if (lines & (1u << p)) line(p, 0);
   for (u32 p = 0; p < NPINS; p++) {
+    if (!(pins & (1u << p))) continue;
     ioapic_set(0x10 + 2 * p, 0x10000);
     ioapic_set(0x11 + 2 * p, 0);
+    shadow[2 * p] = 0x10000;
+    shadow[2 * p + 1] = 0;
   }
-  ioapic_set(0, 0);
+  if (dirty_id) ioapic_set(0, 0);
+  ioapic_id = 0;
+  dirty_pins = raised_lines = dirty_id = 0;
   u32 clean = 1;
   for (u32 c = 0; c < ncpus; c++) clean &= cpu_drain(c);
   if (iommu) vtd_reset();
-  for (u32 r = 0; r < 2 * NPINS; r++) ioapic_get(0x10 + r, 0);
-  ioapic_get(0, 0);
   return clean;
+}
+
+/* vCPUs whose LAPIC a command can change: none for reads and IR table/cache commands
+ * (QEMU 7.2 refreshes routes on them but services nothing), the accepting vCPU for
+ * cpu.accept, all for anything that can deliver (writes, lines, EOIs). */
+static u32 lapics_touched(u32 op, const u8 *args) {
+  switch (op) {
+    case 0x02: case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x0B: return 0;
+    case 0x04: return args[1] ? 0xFF : 0;
+    case 0x0C: return 1u << args[0];
+    default: return 0xFF;
+  }
 }
 
 void bsp_main(u32 magic, struct mb_info *mbi) {
@@ -278,11 +304,13 @@ void bsp_main(u32 magic, struct mb_info *mbi) {
     out_str("S ");
     out_hex(s);
     out_char('\n');
-    dump();
+    dump(0xFF);
     for (u32 n = rd16(); n > 0; n--) {
       perturbed = 0;
-      step(rd8());
-      dump();
+      u32 op = rd8();
+      u32 touched = lapics_touched(op, sp);
+      step(op);
+      dump(touched);
       out_str(perturbed ? ".!\n" : ".\n");
     }
     out_flush();

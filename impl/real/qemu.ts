@@ -64,7 +64,9 @@ function probe(): { ok: true } | { ok: false; why: string } {
   ];
   for (const [cmd, args, why] of tools) {
     try {
-      execFileSync(cmd, args, { input: "int x;\n", stdio: ["pipe", "ignore", "ignore"] });
+      // Only gcc reads stdin: feeding a tool that exits first fails with EPIPE.
+      const input = cmd === "gcc" ? "int x;\n" : "";
+      execFileSync(cmd, args, { input, stdio: ["pipe", "ignore", "ignore"], timeout: 30_000 });
     } catch {
       return { ok: false, why };
     }
