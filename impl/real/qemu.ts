@@ -21,7 +21,7 @@ export const GUEST_DIR = join(ROOT, "guest");
 export const GUEST_ELF = join(GUEST_DIR, "build", "guest.elf");
 
 export interface RealQemuOptions extends MachineOptions {
-  /** Seconds before `timeout` kills one boot; default 20 + 2 ms per command. */
+  /** Seconds before `timeout` kills one boot; default 30 s + 50 ms per command. */
   readonly timeoutSeconds?: number;
 }
 
@@ -144,7 +144,7 @@ export async function runOnRealQemu(
       writeFileSync(scenario, encodeScenario(topology, sequences, options, first));
       writeFileSync(serial, "");
       const commands = sequences.slice(first).reduce((n, s) => n + s.length, 0);
-      const limit = options.timeoutSeconds ?? Math.ceil(20 + commands * 0.002);
+      const limit = options.timeoutSeconds ?? Math.ceil(30 + commands * 0.05);
       const args = qemuArgs(topology, options, scenario, serial);
       if (commandLine.length === 0) commandLine = [QEMU, ...args];
       const t0 = performance.now();

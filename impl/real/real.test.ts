@@ -70,7 +70,7 @@ describe.skipIf(skip)(title, () => {
   });
 
   it("runs many sequences per boot with identical results", async () => {
-    const seqs = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? seedScenario : vectorChangeScenario));
+    const seqs = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? seedScenario : vectorChangeScenario));
     const run = await runOnRealQemu(topology, seqs, { irqchip: "split", iommu: false });
     expect(run.boots).toBe(1);
     const digests = new Set(run.results.map((r, i) => `${i % 2}:${JSON.stringify(last(r))}`));
