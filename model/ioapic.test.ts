@@ -236,6 +236,18 @@ describe("remote IRR lifecycle (semantics.md §1.3, §1.7, §1.9, §9.3)", () =>
     expect(remoteIrrOf(r.state, 4)).toBe(false);
   });
 
+  it("the EOI is compared with the RTE vector at EOI time: after a vector change only the new vector clears remote IRR", () => {
+    const r = run(T, [
+      ...levelRte(1, 0x31),
+      lineSet(1, 1),
+      lineSet(1, 0),
+      write(lowReg(1), rteLow({ vector: 0x39, trigger: "level" })),
+      { op: "eoi.broadcast", vector: 0x31 },
+    ]);
+    expect(remoteIrrOf(r.state, 1)).toBe(true);
+    expect(remoteIrrOf(run(T, [{ op: "eoi.broadcast", vector: 0x39 }], r.state).state, 1)).toBe(false);
+  });
+
   it("remote IRR is set even for a level NMI entry (§1.7 notes)", () => {
     const r = run(T, [
       ...writeRte(7, rteLow({ vector: 0, deliveryMode: DM.nmi, trigger: "level" }), rteHighCompat(0)),
@@ -277,6 +289,12 @@ describe("EOI re-delivery while the line is still high (semantics.md §1.9 step 
     expect(remoteIrrOf(r.state, 1)).toBe(true);
   });
 
+  it("an EOI message from the LAPIC side (eoi.broadcast) with the line asserted re-delivers too", () => {
+    const r = run(T, [...levelRte(1, 0x31), lineSet(1, 1), { op: "eoi.broadcast", vector: 0x31 }]);
+    expect(delivered(r.last)).toEqual([[0, 0x31]]);
+    expect(remoteIrrOf(r.state, 1)).toBe(true);
+  });
+
   it("an EOI with the line deasserted does not re-deliver", () => {
     const r = run(T, [...levelRte(1, 0x31), lineSet(1, 1), lineSet(1, 0), { op: "ioapic.eoi", vector: 0x31 }]);
     expect(deliveries(r.last)).toEqual([]);
@@ -305,6 +323,17 @@ describe("masking (semantics.md §1.6, §1.12)", () => {
     const u = run(T, [write(lowReg(9), rteLow({ vector: 0x49, trigger: "level" }))], r.state);
     expect(delivered(u.last)).toEqual([[2, 0x49]]);
     expect(remoteIrrOf(u.state, 9)).toBe(true);
+  });
+
+  it("unmasking a level entry whose remote IRR is still set does not deliver until the EOI", () => {
+    const r = run(T, [
+      ...levelRte(9, 0x49, 2),
+      lineSet(9, 1),
+      write(lowReg(9), rteLow({ vector: 0x49, trigger: "level", masked: true })),
+      write(lowReg(9), rteLow({ vector: 0x49, trigger: "level" })),
+    ]);
+    expect(delivered(r.all)).toEqual([[2, 0x49]]);
+    expect(delivered(run(T, [{ op: "ioapic.eoi", vector: 0x49 }], r.state).last)).toEqual([[2, 0x49]]);
   });
 
   it("a masked level input that dropped before the unmask is not delivered", () => {

@@ -62,12 +62,13 @@ describe("compatibility format encode/decode (semantics.md §7.1, §7.2)", () =>
   );
 
   test.prop([fc.nat({ max: 0xfffff }), fc.nat({ max: 0xffff })])(
-    "decodeCompat reads dest[7:0] from 19:12 and, with extDestId, dest[14:8] from 11:5; without it 11:5 are ignored",
+    "decodeCompat reads dest[7:0] from 19:12 and, with extDestId and format bit 4 = 0, dest[14:8] from 11:5 (§3.3); otherwise 11:5 are ignored",
     (low20, data) => {
       const address = (0xfee00000 | low20) >>> 0;
       const d8 = (address >>> 12) & 0xff;
       const ext = (address >>> 5) & 0x7f;
-      expect(decodeCompat({ address, data }, true).dest).toBe(d8 | (ext << 8));
+      const compatFormat = (address & 0x10) === 0;
+      expect(decodeCompat({ address, data }, true).dest).toBe(compatFormat ? d8 | (ext << 8) : d8);
       expect(decodeCompat({ address, data }, false).dest).toBe(d8);
       const x = decodeCompat({ address, data }, true);
       expect([x.destMode, x.redirectionHint]).toEqual([(address >>> 2) & 1, (address >>> 3) & 1]);
