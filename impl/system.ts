@@ -44,7 +44,11 @@ class Machine {
     this.devices = topology.msiDevices.map(
       (d, i) => new MsixDevice(d, FD_BASE + i * FDS_PER_DEVICE, this.glue, this.iommu, this.kvm, cache, this.rec),
     );
-    if (cache !== null) cache.onDetach = (gsi) => this.devices.forEach((d) => d.detached(gsi));
+    if (cache !== null) {
+      cache.onDetach = (gsi) => {
+        for (const d of this.devices) d.detached(gsi);
+      };
+    }
     this.rec.take();
   }
 

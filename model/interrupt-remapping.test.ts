@@ -224,7 +224,7 @@ describe("fault 0x20: reserved field in the request (semantics.md §4.2 step 8)"
 
   // semantics.md §4.2 step 8: "If SHV and data bits 31:16 ≠ 0 → fault 0x20 → -EINVAL. This
   // check happens after the IRTE fetch." The fetch (§4.3) includes the source-ID check 5.
-  it.fails("the SHV data check comes after the IRTE fetch: a source-ID failure reports 0x26, not 0x20 (§4.2 step 8)", () => {
+  it("the SHV data check comes after the IRTE fetch: a source-ID failure reports 0x26, not 0x20 (§4.2 step 8)", () => {
     const r = run(T, [
       ...setupIr({ irtes: [[3, good(0x55, 2, { svt: 3 })]] }),
       ...msiSend(0, 0, msiAddrRemap(3, true), 0x00010000),
@@ -232,7 +232,7 @@ describe("fault 0x20: reserved field in the request (semantics.md §4.2 step 8)"
     expect(faults(r.last).map((f) => f.reason)).toEqual([0x26]);
   });
 
-  it.fails("the SHV data check comes after the IRTE fetch: FPD = 1 with a source-ID failure blocks silently (§4.2 step 8, §4.3)", () => {
+  it("the SHV data check comes after the IRTE fetch: FPD = 1 with a source-ID failure blocks silently (§4.2 step 8, §4.3)", () => {
     const r = run(T, [
       ...setupIr({ irtes: [[3, good(0x55, 2, { svt: 3, fpd: true })]] }),
       ...msiSend(0, 0, msiAddrRemap(3, true), 0x00010000),

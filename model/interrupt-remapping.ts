@@ -172,7 +172,7 @@ export function irteReservedBitsSet(irte: IrteWords): boolean {
 
 /**
  * Translate a request through one IRTE form. Guard clauses in the order of
- * semantics.md §4.2-4.3: present, reserved bits, SHV data, source ID. Faults found after
+ * semantics.md §4.2-4.3: present, reserved bits, source ID, then SHV data. Faults found after
  * the IRTE is read are "qualified": IRTE.FPD suppresses their recording.
  */
 export function remapThrough(
@@ -191,8 +191,9 @@ export function remapThrough(
   });
   if (getField(irte, Irte.present) === 0) return fault(FaultReason.NOT_PRESENT, true);
   if (irteReservedBitsSet(irte)) return fault(FaultReason.IRTE_RESERVED, true);
-  if (subhandleValid && get32(msg.data, MsiData.high) !== 0) return fault(FaultReason.REQUEST_RESERVED, false);
   if (sourceId !== null && !sourceIdMatches(irte, sourceId)) return fault(FaultReason.SOURCE_ID, true);
+  // The SHV data check comes after the whole IRTE fetch (semantics.md §4.2 step 8).
+  if (subhandleValid && get32(msg.data, MsiData.high) !== 0) return fault(FaultReason.REQUEST_RESERVED, false);
   return {
     kind: "interrupt",
     irq: {

@@ -2,13 +2,15 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { Command } from "../model/commands.ts";
 import { defaultTopology } from "../model/topology.ts";
+import { sequenceArbitrary } from "./arbitraries.ts";
 import { check, PROPERTIES } from "./checker.ts";
-import { toArbitrary } from "./gen.ts";
-import { uniform } from "./profiles/uniform.ts";
+import { findProfile } from "./profiles/index.ts";
 import { ignoresMaskImplementation, modelImplementation } from "./reference-implementation.ts";
 
 const topology = defaultTopology();
-const sequences = fc.array(toArbitrary(uniform(topology)), { maxLength: 40, size: "max" });
+const uniform = findProfile("uniform");
+if (uniform === undefined) throw new Error("uniform profile missing");
+const sequences = sequenceArbitrary(uniform, topology, 40);
 
 describe("the checker, checked", () => {
   // The model wrapped as an implementation, choosing among allowed outcomes at random,

@@ -1,18 +1,18 @@
 import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { defaultTopology } from "../model/topology.ts";
+import { sequenceArbitrary } from "./arbitraries.ts";
 import { coverageLabels } from "./coverage.ts";
-import { toArbitrary } from "./gen.ts";
-import { PROFILES } from "./profiles/index.ts";
+import { findProfile } from "./profiles/index.ts";
 
 const topology = defaultTopology();
 
 /** Share of `runs` generated sequences that earn each label, on a fixed seed. */
 function measure(profile: string, runs: number): Map<string, number> {
-  const p = PROFILES[profile];
+  const p = findProfile(profile);
   if (p === undefined) throw new Error(profile);
   const counts = new Map<string, number>();
-  const arb = fc.array(toArbitrary(p.command(topology)), { maxLength: 40, size: "max" });
+  const arb = sequenceArbitrary(p, topology, 40);
   for (const commands of fc.sample(arb, { numRuns: runs, seed: 7 })) {
     for (const l of coverageLabels(topology, commands)) counts.set(l, (counts.get(l) ?? 0) + 1);
   }

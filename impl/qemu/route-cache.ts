@@ -36,7 +36,7 @@ export class RouteCache {
 
   isValid(gsi: number, source: Msi): boolean {
     const e = this.entries.get(gsi);
-    return e !== undefined && e.valid && sameMsi(e.source, source);
+    return e?.valid === true && sameMsi(e.source, source);
   }
 
   /** The guest changed the message behind `gsi` (an RTE or MSI-X table write). */

@@ -70,7 +70,7 @@ function rteWrite(topology: Topology): Gen<Command> {
       reg: rteLowReg(f.pin),
       value:
         (rteLow({
-          vector: pinVectors(f.pin)[f.which] ?? 0,
+          vector: pinVectors(f.pin, f.level)[f.which] ?? 0,
           deliveryMode: f.deliveryMode,
           destMode: f.destMode as 0 | 1,
           polarity: f.polarity as 0 | 1,
@@ -125,7 +125,7 @@ export function irteGen(topology: Topology): Gen<Command> {
       irte: irteHex({
         ...f,
         destMode: f.destMode as 0 | 1,
-        vector: irteVectors(f.index)[f.which] ?? 0,
+        vector: irteVectors(f.index, f.level)[f.which] ?? 0,
         x2apic: topology.apicMode === "x2apic",
         sid: f.svt === 2 ? 0x00ff : f.sid,
       }),
@@ -161,7 +161,9 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
       dev: f.v.dev,
       vec: f.v.vec,
       address: f.remappable ? msiRemappableAddress(f.handle, true) : msiCompatAddress(f.dest.dest, f.dest.destMode),
-      data: f.remappable ? 0 : msiData(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec))[f.which] ?? 0, f.level),
+      data: f.remappable
+        ? 0
+        : msiData(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec), f.level)[f.which] ?? 0, f.level),
     }),
   );
 }
@@ -186,7 +188,7 @@ export function uniform(topology: Topology): Gen<Command> {
       1,
       map(
         record({ pin: pinGen(), which: int(0, 2) }),
-        (f): Command => ({ op: "ioapic.eoi", vector: f.which === 2 ? f.pin : (pinVectors(f.pin)[f.which] ?? 0) }),
+        (f): Command => ({ op: "ioapic.eoi", vector: f.which === 2 ? f.pin : (pinVectors(f.pin, true)[f.which] ?? 0) }),
       ),
     ],
     [

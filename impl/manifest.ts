@@ -1,0 +1,263 @@
+/**
+ * What irqcheck knows about each variant, as data: the divergences found (with which
+ * system is wrong and why), the signatures they show as, and the verdicts the test suite
+ * holds every variant to. A divergence of a variant that is not listed here is news.
+ */
+
+export interface KnownDivergence {
+  readonly id: string;
+  readonly title: string;
+  /** Which system is wrong, and the evidence (semantics.md section, source, real-QEMU run). */
+  readonly explanation: string;
+  /** `op/difference` signatures it shows as (see properties/signature.ts). */
+  readonly signatures: readonly string[];
+  /** Variants that have it. */
+  readonly variants: readonly string[];
+}
+
+const QEMU = ["qemu-7.2", "qemu-8.0", "qemu-8.2", "route-masked", "msi-direct"];
+
+export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
+  {
+    id: "D1",
+    title: "stale route on unmask of a pending level IRQ (the seed bug)",
+    explanation:
+      "QEMU is wrong. ioapic_mem_write serviced the pin before ioapic_update_kvm_routes, which skips masked pins, so the unmasking write delivers through the route of the last unmasked state (semantics.md §1.8, D1; fixed by 54ad31fb0a; reproduced on Debian's QEMU 7.2.22, real-qemu.md).",
+    signatures: ["ioapic.write/misrouted-delivery", "ioapic.write/wrong-vector"],
+    variants: ["qemu-7.2"],
+  },
+  {
+    id: "D2",
+    title: "vector changed in the same write that unmasks, with routes refreshed after service",
+    explanation:
+      "The variant is wrong: refreshing masked routes does not help when the unmasking write itself changes the low word; service still runs before the refresh (semantics.md D2, the 54ad31fb0a commit message).",
+    signatures: ["ioapic.write/wrong-vector", "ioapic.write/wrong-trigger", "ioapic.write/misrouted-delivery"],
+    variants: ["qemu-7.2", "route-masked"],
+  },
+  {
+    id: "D3",
+    title: "stale route after an IRTE becomes invalid (P = 0, reserved bits, IRTA shrunk) and is invalidated",
+    explanation:
+      "QEMU is wrong: the KVM route pre-translation fails (do_fault = false) and kvm_irqchip_update_msi_route leaves the old entry, so the cached path delivers with the old translation and no fault is recorded; the reference blocks and records the fault (semantics.md §3.1, §4.2, D3).",
+    signatures: [
+      "msi.fire/missing-fault",
+      "msi.fire/spurious-delivery",
+      "line.pulse/spurious-delivery",
+      "line.set/spurious-delivery",
+      "line.pulse/missing-fault",
+      "msi.mask/missing-fault",
+    ],
+    variants: QEMU,
+  },
+  {
+    id: "D7",
+    title: "virtio-pci MSI-X: IEC invalidation while the vector is masked is never applied",
+    explanation:
+      "QEMU is wrong: kvm_update_msi_routes_all skips masked vectors and virtio_pci_one_vector_unmask compares the untranslated message with its cached copy, so the route keeps the old IRTE's translation after the unmask (semantics.md §3.4, §3.6, D7).",
+    signatures: ["msi.fire/misrouted-delivery", "msi.fire/wrong-vector"],
+    variants: QEMU,
+  },
+  {
+    id: "D10a",
+    title: "IRE enabled without an IEC notify: routes stay untranslated",
+    explanation:
+      "QEMU is wrong: GCMD.IRE changes fire no IEC notifier, so routes built with remapping off keep delivering pass-through translations (semantics.md §4.1, D10a).",
+    signatures: [
+      "msi.fire/missing-fault",
+      "msi.fire/misrouted-delivery",
+      "msi.mask/missing-fault",
+      "line.pulse/missing-fault",
+      "line.pulse/spurious-delivery",
+    ],
+    variants: QEMU,
+  },
+  {
+    id: "D10b",
+    title: "compatibility-format interrupts pass while IR is on with CFI clear or EIME set",
+    explanation:
+      "QEMU is wrong: vtd_interrupt_remap_msi copies compatibility-format requests through; VT-d blocks them with fault 0x25 unless GSTS.CFIS = 1 and EIME = 0, and QEMU does not implement CFI at all (semantics.md §4.2 step 4, D10b).",
+    signatures: [
+      "line.pulse/missing-fault",
+      "line.set/missing-fault",
+      "ioapic.write/missing-fault",
+      "msi.mask/missing-fault",
+      "msi.fire/missing-fault",
+      "ioapic.eoi/missing-fault",
+      "cpu.eoi/missing-fault",
+      "line.pulse/fault-record-state",
+      "line.set/fault-record-state",
+      "line.pulse/spurious-delivery",
+      "line.set/spurious-delivery",
+      "msi.mask/spurious-delivery",
+    ],
+    variants: QEMU,
+  },
+  {
+    id: "D2e",
+    title: "switching an asserted level pin to edge delivers an edge",
+    explanation:
+      "QEMU is wrong: its irr bit still holds the asserted level; after ioapic_fix_edge_remote_irr, ioapic_service sees an edge pin with irr set and delivers, though the input did not transition (semantics.md D2, variant paragraph; 82093AA edge detection).",
+    signatures: ["ioapic.write/spurious-delivery"],
+    variants: QEMU,
+  },
+  {
+    id: "D18",
+    title: "an input asserted while its pin is edge-triggered and masked is forgotten when the pin becomes level",
+    explanation:
+      "QEMU is wrong: ioapic_set_irq drops an assert on a masked edge pin without recording the line level, so a later switch to level-triggered does not deliver although the input is asserted (found by irqcheck; semantics.md §1.5-1.6: irr is the only input state).",
+    signatures: ["ioapic.write/missing-delivery", "ioapic.write/rte-state"],
+    variants: QEMU,
+  },
+  {
+    id: "D19",
+    title: "an MSI-X vector outside the interrupt window is delivered through its irqfd route",
+    explanation:
+      "QEMU + KVM differ from the device's memory write: kvm_set_msi decodes any route, so a vector unmasked before it was programmed (address 0) delivers vector 0 to APIC ID 0, where the PCI write would have gone to memory (found by irqcheck; semantics.md §5.2). A guest bug to unmask such a vector, but a guest-visible difference.",
+    signatures: ["msi.fire/spurious-delivery", "msi.mask/spurious-delivery"],
+    variants: QEMU,
+  },
+  {
+    id: "D17",
+    title: "split-irqchip EOI forwarding ignores the TMR",
+    explanation:
+      "KVM differs from the SDM: in split mode an EOI exits to the IOAPIC iff the vector is in ioapic_handled_vectors (level routes' vectors, plus the pending clause), not iff the TMR bit is set; an edge interrupt ending on a vector that a level route also uses clears that pin's Remote IRR (semantics.md §5.4). No userspace design changes it; the generators keep vectors per trigger mode, and scenario tests show it.",
+    signatures: ["cpu.eoi/rte-state"],
+    variants: [...QEMU, "irqfd-cache"],
+  },
+];
+
+export interface Verdict {
+  readonly divergence: string;
+  readonly variant: string;
+  readonly profile: string;
+  readonly property: "guest-visible" | "delivery-log";
+  /** The campaign seed and the run budget within which it must be found. */
+  readonly seed: number;
+  readonly runs: number;
+  /** The shrunk counterexample must be at most this long. */
+  readonly maxLength: number;
+  /** The signature it must show as. */
+  readonly signature: string;
+}
+
+/** Each documented divergence, found within a stated budget and shrunk to a stated size. */
+export const VERDICTS: readonly Verdict[] = [
+  {
+    divergence: "D1",
+    variant: "qemu-7.2",
+    profile: "linux",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2000,
+    maxLength: 6,
+    signature: "ioapic.write/misrouted-delivery",
+  },
+  {
+    divergence: "D1",
+    variant: "qemu-7.2",
+    profile: "linux",
+    property: "guest-visible",
+    seed: 1,
+    runs: 2000,
+    maxLength: 6,
+    signature: "ioapic.write/misrouted-delivery",
+  },
+  {
+    divergence: "D2",
+    variant: "route-masked",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 4000,
+    maxLength: 5,
+    signature: "ioapic.write/wrong-vector",
+  },
+  {
+    divergence: "D3",
+    variant: "qemu-7.2",
+    profile: "ir",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2000,
+    maxLength: 8,
+    signature: "msi.fire/missing-fault",
+  },
+  {
+    divergence: "D3",
+    variant: "qemu-8.0",
+    profile: "ir",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2000,
+    maxLength: 8,
+    signature: "msi.fire/missing-fault",
+  },
+  {
+    divergence: "D3",
+    variant: "qemu-8.2",
+    profile: "ir",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2000,
+    maxLength: 8,
+    signature: "msi.fire/missing-fault",
+  },
+  {
+    divergence: "D7",
+    variant: "qemu-8.2",
+    profile: "devices",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2000,
+    maxLength: 12,
+    signature: "msi.fire/misrouted-delivery",
+  },
+  {
+    divergence: "D10b",
+    variant: "qemu-8.2",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 500,
+    maxLength: 3,
+    signature: "line.pulse/missing-fault",
+  },
+  {
+    divergence: "D2e",
+    variant: "qemu-8.0",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 1000,
+    maxLength: 3,
+    signature: "ioapic.write/spurious-delivery",
+  },
+  {
+    divergence: "D18",
+    variant: "qemu-8.0",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 500,
+    maxLength: 2,
+    signature: "ioapic.write/missing-delivery",
+  },
+  {
+    divergence: "D19",
+    variant: "qemu-8.0",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 500,
+    maxLength: 2,
+    signature: "msi.fire/spurious-delivery",
+  },
+];
+
+/** Variants expected to pass every property in every profile (within the suite's budget). */
+export const PASSING_VARIANTS: readonly string[] = ["irqfd-cache"];
+
+/** The known divergences a finding of `variant` with this signature may be. */
+export function explainFinding(variant: string, signature: string): KnownDivergence[] {
+  return KNOWN_DIVERGENCES.filter((d) => d.variants.includes(variant) && d.signatures.includes(signature));
+}

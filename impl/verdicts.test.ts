@@ -1,0 +1,70 @@
+/**
+ * The manifest's verdicts, held: every documented divergence is found by its variant
+ * within the stated run budget under a fixed seed and shrinks to the stated length; the
+ * passing variants find nothing in any profile under either property.
+ */
+import { describe, expect, it } from "vitest";
+import { defaultTopology } from "../model/topology.ts";
+import { runCampaign } from "../properties/campaign.ts";
+import { PROPERTIES } from "../properties/checker.ts";
+import { findProfile, PROFILES } from "../properties/profiles/index.ts";
+import { explainFinding, PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
+import { findVariant } from "./variants/index.ts";
+
+const topology = defaultTopology();
+
+function lookup(variant: string, profile: string) {
+  const v = findVariant(variant);
+  const p = findProfile(profile);
+  if (v === undefined || p === undefined) throw new Error(`manifest names ${variant}/${profile}`);
+  return { v, p };
+}
+
+describe("documented divergences are found within budget and shrink", () => {
+  it.each(VERDICTS.map((x) => [`${x.divergence} on ${x.variant} (${x.profile}, ${x.property})`, x] as const))(
+    "%s",
+    (_, verdict) => {
+      const { v, p } = lookup(verdict.variant, verdict.profile);
+      const r = runCampaign({
+        topology,
+        variant: v.name,
+        create: v.create,
+        profile: p,
+        property: verdict.property,
+        seed: verdict.seed,
+        maxCommands: 40,
+        runs: verdict.runs,
+        stopWhen: (s) => `${s.op}/${s.difference}` === verdict.signature,
+      });
+      const finding = r.findings.find((f) => `${f.signature.op}/${f.signature.difference}` === verdict.signature);
+      expect(finding, `not found in ${r.runs} runs; found ${r.findings.map((f) => f.key).join(", ")}`).toBeDefined();
+      expect(finding?.commands.length).toBeLessThanOrEqual(verdict.maxLength);
+      // Every finding of the campaign is one the manifest explains.
+      for (const f of r.findings) {
+        const sig = `${f.signature.op}/${f.signature.difference}`;
+        expect(explainFinding(v.name, sig).length, `unexplained: ${f.key}`).toBeGreaterThan(0);
+      }
+    },
+  );
+});
+
+describe("passing variants", () => {
+  const cases = PASSING_VARIANTS.flatMap((variant) =>
+    Object.keys(PROFILES).flatMap((profile) => PROPERTIES.map((property) => [variant, profile, property] as const)),
+  );
+  it.each(cases)("%s passes the %s profile under %s (800 runs, seed 2)", (variant, profile, property) => {
+    const { v, p } = lookup(variant, profile);
+    const r = runCampaign({
+      topology,
+      variant,
+      create: v.create,
+      profile: p,
+      property,
+      seed: 2,
+      maxCommands: 40,
+      runs: 800,
+    });
+    expect(r.findings.map((f) => f.key)).toEqual([]);
+    expect(r.runs).toBe(800);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The campaign loop: irqcheck's own seeded loop (xor128 from seedrandom, plain JSON
+ * commands, the checker, the greedy shrinker), not fast-check's runner, for throughput
+ * (see bench/). Each run draws its own seed from the campaign seed, so any run can be
+ * replayed alone. A divergence whose signature is new is shrunk to a counterexample
+ * with the same signature; repeats are counted.
+ */
+import seedrandom from "seedrandom";
+import type { Command } from "../model/commands.ts";
+import type { Topology } from "../model/topology.ts";
+import { check, type Divergence, type Property } from "./checker.ts";
+import { type Sampler, toSampler } from "./gen.ts";
+import type { ImplementationFactory } from "./implementation.ts";
+import type { Profile } from "./profiles/index.ts";
+import { shrink } from "./shrink.ts";
+import { formatSignature, type Signature, signatureOf } from "./signature.ts";
+
+export interface CampaignOptions {
+  readonly topology: Topology;
+  readonly variant: string;
+  readonly create: ImplementationFactory;
+  readonly profile: Profile;
+  readonly property: Property;
+  readonly seed: number;
+  readonly maxCommands: number;
+  /** Stop after this many runs, or this many milliseconds, whichever comes first. */
+  readonly runs?: number;
+  readonly timeMs?: number;
+  /** Signatures already known (other shards, earlier campaigns): not shrunk again. */
+  readonly known?: ReadonlySet<string>;
+  /** Stop at the first divergence whose signature satisfies this (verdict tests). */
+  readonly stopWhen?: (s: Signature) => boolean;
+  readonly onProgress?: (p: CampaignProgress) => void;
+  readonly now?: () => number;
+}
+
+export interface Finding {
+  readonly signature: Signature;
+  readonly key: string;
+  readonly commands: readonly Command[];
+  readonly divergence: Divergence;
+  /** Run index (0-based) at which the signature was first seen, and that run's seed. */
+  readonly run: number;
+  readonly runSeed: string;
+  readonly originalLength: number;
+  readonly msToFind: number;
+}
+
+export interface CampaignProgress {
+  readonly runs: number;
+  readonly commands: number;
+  readonly divergences: number;
+  readonly signatures: number;
+  readonly elapsedMs: number;
+}
+
+export interface CampaignResult extends CampaignProgress {
+  readonly findings: readonly Finding[];
+}
+
+/** The seed of run `run` of a campaign: a string seedrandom hashes. */
+export function runSeed(seed: number, run: number): string {
+  return `${seed}/${run}`;
+}
+
+/** Generates the commands of one run from its seed: a length in [1, max], then the steps. */
+export type RunGenerator = (seed: string) => Command[];
+
+export function runGenerator(profile: Profile, topology: Topology, maxCommands: number): RunGenerator {
+  const sample: Sampler<unknown> = toSampler(profile.steps(topology));
+  return (seed) => {
+    const random = seedrandom.xor128(seed);
+    const length = 1 + Math.floor(random() * maxCommands);
+    const driver = profile.driver(topology);
+    const out: Command[] = [];
+    while (out.length < length) out.push(...driver(sample(random)));
+    return out.slice(0, length);
+  };
+}
+
+export function runCampaign(o: CampaignOptions): CampaignResult {
+  const now = o.now ?? Date.now;
+  const start = now();
+  const generate = runGenerator(o.profile, o.topology, o.maxCommands);
+  const seen = new Set(o.known ?? []);
+  const findings: Finding[] = [];
+  let runs = 0;
+  let commands = 0;
+  let divergences = 0;
+  let lastProgress = start;
+  const progress = (): CampaignProgress => ({
+    runs,
+    commands,
+    divergences,
+    signatures: findings.length,
+    elapsedMs: now() - start,
+  });
+  for (;;) {
+    if (o.runs !== undefined && runs >= o.runs) break;
+    if (o.timeMs !== undefined && now() - start >= o.timeMs) break;
+    const seed = runSeed(o.seed, runs);
+    const sequence = generate(seed);
+    const r = check(o.topology, o.create(), sequence, o.property);
+    runs++;
+    commands += r.ok ? sequence.length : r.divergence.step + 1;
+    if (!r.ok) {
+      divergences++;
+      const signature = signatureOf(o.variant, r.divergence);
+      const key = formatSignature(signature);
+      if (!seen.has(key)) {
+        seen.add(key);
+        findings.push(shrinkFinding(o, sequence, r.divergence, signature, key, runs - 1, seed, now() - start));
+        if (o.stopWhen?.(signature) === true) break;
+      }
+    }
+    if (o.onProgress && now() - lastProgress >= 250) {
+      lastProgress = now();
+      o.onProgress(progress());
+    }
+  }
+  return { ...progress(), findings };
+}
+
+function shrinkFinding(
+  o: CampaignOptions,
+  sequence: readonly Command[],
+  divergence: Divergence,
+  signature: Signature,
+  key: string,
+  run: number,
+  seed: string,
+  msToFind: number,
+): Finding {
+  const commands = shrink(sequence, (candidate) => {
+    const r = check(o.topology, o.create(), candidate, o.property);
+    if (r.ok) return { fails: false, step: 0 };
+    return { fails: formatSignature(signatureOf(o.variant, r.divergence)) === key, step: r.divergence.step };
+  });
+  const final = check(o.topology, o.create(), commands, o.property);
+  return {
+    signature,
+    key,
+    commands,
+    divergence: final.ok ? divergence : final.divergence,
+    run,
+    runSeed: seed,
+    originalLength: sequence.length,
+    msToFind,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
+ * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
+ * reserved bits, a source-ID that does not match), FPD, index / range / global
+ * invalidations, IRTA resizes and fault-record clears, with interrupts in between.
+ */
+import type { Command } from "../../model/commands.ts";
+import type { Topology } from "../../model/topology.ts";
+import { elements, type Gen, int, map, oneof, record } from "../gen.ts";
+import { type DeviceStep, deviceDriver, deviceSteps } from "./devices.ts";
+import { type LinuxStep, linuxDriver, linuxSteps } from "./linux.ts";
+import { invalidateGen, irteGen } from "./uniform.ts";
+
+export type IrStep =
+  | { readonly k: "pin"; readonly step: LinuxStep }
+  | { readonly k: "msi"; readonly step: DeviceStep }
+  | { readonly k: "raw"; readonly command: Command };
+
+export function irSteps(topology: Topology): Gen<IrStep> {
+  const raw = (g: Gen<Command>) => map(g, (command) => ({ k: "raw" as const, command }));
+  return oneof<IrStep>(
+    [6, map(linuxSteps(topology), (step) => ({ k: "pin" as const, step }))],
+    [4, map(deviceSteps(topology), (step) => ({ k: "msi" as const, step }))],
+    [4, raw(irteGen(topology))],
+    [3, raw(invalidateGen(topology))],
+    [
+      1,
+      raw(
+        map(
+          record({ sizeLog2: int(0, 3) }),
+          (f): Command => ({ op: "ir.table", sizeLog2: f.sizeLog2, eime: topology.apicMode === "x2apic" }),
+        ),
+      ),
+    ],
+    [1, raw(elements<Command>([{ op: "ir.fault-clear" }]))],
+  );
+}
+
+export function irDriver(topology: Topology): (step: IrStep) => readonly Command[] {
+  const pins = linuxDriver(topology);
+  const devices = deviceDriver(topology);
+  // Both drivers learn that IR is on before anything else; the pin driver's commands enable it.
+  const start = pins({ k: "ir-on" });
+  devices({ k: "ir-on" });
+  let started = false;
+  return (step) => {
+    const prefix = started ? [] : start;
+    started = true;
+    const body = step.k === "pin" ? pins(step.step) : step.k === "msi" ? devices(step.step) : [step.command];
+    return [...prefix, ...body];
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Classifying a divergence, so a campaign keeps one counterexample per kind of bug:
+ * variant, property, the op of the diverging command, and the kind of difference
+ * between what the implementation did and the closest allowed outcome.
+ */
+import type { Observation } from "../model/observations.ts";
+import type { GuestVisible } from "../model/visible.ts";
+import type { AllowedOutcome, Divergence } from "./checker.ts";
+
+export type DifferenceKind =
+  | "misrouted-delivery"
+  | "wrong-vector"
+  | "wrong-trigger"
+  | "spurious-delivery"
+  | "missing-delivery"
+  | "missing-fault"
+  | "spurious-fault"
+  | "wrong-fault"
+  | "read-value"
+  | "rte-state"
+  | "lapic-state"
+  | "fault-record-state"
+  | "msi-pending-state";
+
+type Deliver = Extract<Observation, { kind: "deliver" }>;
+
+const delivers = (obs: readonly Observation[]): Deliver[] => obs.filter((o): o is Deliver => o.kind === "deliver");
+const faults = (obs: readonly Observation[]) => obs.filter((o) => o.kind === "fault");
+
+function deliveryDifference(expected: Deliver[], actual: Deliver[]): DifferenceKind | null {
+  if (expected.length === 0 && actual.length > 0) return "spurious-delivery";
+  if (actual.length === 0 && expected.length > 0) return "missing-delivery";
+  const e = expected[0];
+  const a = actual[0];
+  if (e === undefined || a === undefined) return null;
+  if (e.apicId !== a.apicId) return "misrouted-delivery";
+  if (e.vector !== a.vector) return "wrong-vector";
+  if (e.trigger !== a.trigger) return "wrong-trigger";
+  if (actual.length > expected.length) return "spurious-delivery";
+  if (actual.length < expected.length) return "missing-delivery";
+  return null;
+}
+
+function visibleDifference(e: GuestVisible, a: GuestVisible): DifferenceKind | null {
+  if (e.rtes.some((w, i) => w !== a.rtes[i]) || e.ioapicId !== a.ioapicId) return "rte-state";
+  if (JSON.stringify(e.faultRecords) !== JSON.stringify(a.faultRecords) || e.faultOverflow !== a.faultOverflow) {
+    return "fault-record-state";
+  }
+  if (e.msiPending.some((p, i) => p !== a.msiPending[i])) return "msi-pending-state";
+  if (JSON.stringify(e.lapics) !== JSON.stringify(a.lapics)) return "lapic-state";
+  return null;
+}
+
+/** The kind of difference between one allowed outcome and what happened. */
+export function differenceKind(expected: AllowedOutcome, actual: AllowedOutcome): DifferenceKind {
+  const reads = (o: readonly Observation[]) => JSON.stringify(o.filter((x) => x.kind === "read"));
+  if (reads(expected.observations) !== reads(actual.observations)) return "read-value";
+  const ef = faults(expected.observations);
+  const af = faults(actual.observations);
+  if (ef.length > 0 && af.length === 0) return "missing-fault";
+  if (af.length > 0 && ef.length === 0) return "spurious-fault";
+  if (JSON.stringify(ef) !== JSON.stringify(af)) return "wrong-fault";
+  return (
+    deliveryDifference(delivers(expected.observations), delivers(actual.observations)) ??
+    visibleDifference(expected.visible, actual.visible) ??
+    "lapic-state"
+  );
+}
+
+export interface Signature {
+  readonly variant: string;
+  readonly property: string;
+  readonly op: string;
+  readonly difference: DifferenceKind;
+}
+
+export function signatureOf(variant: string, d: Divergence): Signature {
+  const expected = d.allowed[0] ?? { observations: [], visible: d.actual.visible };
+  return { variant, property: d.property, op: d.command.op, difference: differenceKind(expected, d.actual) };
+}
+
+export function formatSignature(s: Signature): string {
+  return `${s.variant}/${s.property}/${s.op}/${s.difference}`;
+}
