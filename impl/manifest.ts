@@ -59,15 +59,21 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
   },
   {
     id: "D10a",
-    title: "IRE enabled without an IEC notify: routes stay untranslated",
+    title: "IRE switched without an IEC notify: routes keep the translation of the other mode",
     explanation:
-      "QEMU is wrong: GCMD.IRE changes fire no IEC notifier, so routes built with remapping off keep delivering pass-through translations (semantics.md §4.1, D10a).",
+      "QEMU is wrong: GCMD.IRE changes fire no IEC notifier, so routes built with remapping off keep delivering pass-through translations after it is switched on, and routes whose re-translation failed while it was on stay stale after it is switched off (semantics.md §4.1, D10a).",
     signatures: [
       "msi.fire/missing-fault",
       "msi.fire/misrouted-delivery",
       "msi.mask/missing-fault",
       "line.pulse/missing-fault",
       "line.pulse/spurious-delivery",
+      "line.set/wrong-vector",
+      "line.pulse/wrong-vector",
+      "line.set/misrouted-delivery",
+      "line.pulse/misrouted-delivery",
+      "line.set/missing-delivery",
+      "line.pulse/missing-delivery",
     ],
     variants: QEMU,
   },
@@ -97,7 +103,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "switching an asserted level pin to edge delivers an edge",
     explanation:
       "QEMU is wrong: its irr bit still holds the asserted level; after ioapic_fix_edge_remote_irr, ioapic_service sees an edge pin with irr set and delivers, though the input did not transition (semantics.md D2, variant paragraph; 82093AA edge detection).",
-    signatures: ["ioapic.write/spurious-delivery"],
+    signatures: ["ioapic.write/spurious-delivery", "ioapic.write/spurious-fault"],
     variants: QEMU,
   },
   {

@@ -27,6 +27,7 @@ class Machine {
   readonly glue: KvmIrqchip;
   readonly ioapic: QemuIoapic;
   readonly devices: MsixDevice[];
+  private readonly cache: RouteCache | null;
   /** Device-side input levels: a line change reaches `ioapic_set_irq` only when it changes (as PCI INTx). */
   private lines = 0;
 
@@ -40,6 +41,7 @@ class Machine {
     this.glue.initIrqRouting();
     this.ioapic = new QemuIoapic(topology.ioapicVersion, strategy.ioapic, this.glue, this.iommu, this.kvm, this.rec);
     const cache = strategy.msix === "route-cache" ? new RouteCache(this.glue, this.iommu, this.rec) : null;
+    this.cache = cache;
     if (cache !== null) this.iommu.addIecNotifier((global, index, mask) => cache.invalidate(global, index, mask));
     this.devices = topology.msiDevices.map(
       (d, i) => new MsixDevice(d, FD_BASE + i * FDS_PER_DEVICE, this.glue, this.iommu, this.kvm, cache, this.rec),
@@ -127,6 +129,18 @@ class Machine {
     };
   }
 
+  digest(): string {
+    return [
+      this.kvm.digest(),
+      this.iommu.digest(),
+      this.glue.digest(),
+      this.ioapic.digest(),
+      ...this.devices.map((d) => d.digest()),
+      this.cache?.digest() ?? "",
+      this.lines,
+    ].join("|");
+  }
+
   describe(): string[] {
     return [...this.glue.describe().map((r) => `route ${r}`), ...this.kvm.describe(), ...this.ioapic.describe()];
   }
@@ -152,6 +166,9 @@ export function strategyImplementation(name: string, strategy: Strategy): Implem
     },
     describe() {
       return current().describe();
+    },
+    digest() {
+      return current().digest();
     },
   };
 }

@@ -19,12 +19,19 @@ export interface CampaignOptions {
   readonly topology: Topology;
   readonly variant: string;
   readonly create: ImplementationFactory;
-  readonly profile: Profile;
+  /** Run r uses profiles[r % profiles.length]. */
+  readonly profiles: readonly Profile[];
   readonly property: Property;
   readonly seed: number;
   readonly maxCommands: number;
   /** Stop after this many runs, or this many milliseconds, whichever comes first. */
   readonly runs?: number;
+  /**
+   * The global index of this campaign's i-th run is firstRun + runStride * i, so jobs and
+   * shards split one seed's run space without overlap (default 0 and 1).
+   */
+  readonly firstRun?: number;
+  readonly runStride?: number;
   readonly timeMs?: number;
   /** Signatures already known (other shards, earlier campaigns): not shrunk again. */
   readonly known?: ReadonlySet<string>;
@@ -39,8 +46,9 @@ export interface Finding {
   readonly key: string;
   readonly commands: readonly Command[];
   readonly divergence: Divergence;
-  /** Run index (0-based) at which the signature was first seen, and that run's seed. */
+  /** Global run index at which the signature was first seen, that run's seed and profile. */
   readonly run: number;
+  readonly profile: string;
   readonly runSeed: string;
   readonly originalLength: number;
   readonly msToFind: number;
@@ -81,7 +89,9 @@ export function runGenerator(profile: Profile, topology: Topology, maxCommands: 
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const now = o.now ?? Date.now;
   const start = now();
-  const generate = runGenerator(o.profile, o.topology, o.maxCommands);
+  const generators = o.profiles.map((p) => runGenerator(p, o.topology, o.maxCommands));
+  const firstRun = o.firstRun ?? 0;
+  const stride = o.runStride ?? 1;
   const seen = new Set(o.known ?? []);
   const findings: Finding[] = [];
   let runs = 0;
@@ -98,7 +108,10 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   for (;;) {
     if (o.runs !== undefined && runs >= o.runs) break;
     if (o.timeMs !== undefined && now() - start >= o.timeMs) break;
-    const seed = runSeed(o.seed, runs);
+    const run = firstRun + stride * runs;
+    const seed = runSeed(o.seed, run);
+    const generate = generators[run % generators.length];
+    if (generate === undefined) throw new Error("no profile");
     const sequence = generate(seed);
     const r = check(o.topology, o.create(), sequence, o.property);
     runs++;
@@ -109,7 +122,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       const key = formatSignature(signature);
       if (!seen.has(key)) {
         seen.add(key);
-        findings.push(shrinkFinding(o, sequence, r.divergence, signature, key, runs - 1, seed, now() - start));
+        findings.push(shrinkFinding(o, sequence, r.divergence, signature, key, run, seed, now() - start));
         if (o.stopWhen?.(signature) === true) break;
       }
     }
@@ -143,6 +156,7 @@ function shrinkFinding(
     commands,
     divergence: final.ok ? divergence : final.divergence,
     run,
+    profile: o.profiles[run % o.profiles.length]?.name ?? "",
     runSeed: seed,
     originalLength: sequence.length,
     msToFind,

@@ -27,6 +27,11 @@ export interface Implementation {
   apply(command: Command): StepResult;
   /** A compact description of internal state (routes, irqfds) for counterexample reports. */
   describe(): readonly string[];
+  /**
+   * Canonical encoding of the whole internal state: equal digests mean equal futures.
+   * Optional; the explorer needs it to hash (reference, implementation) state pairs.
+   */
+  digest?(): string;
 }
 
 /** Builds a fresh implementation; what `--impl PATH` modules export. */

@@ -1,7 +1,7 @@
 /**
  * Reading commands from untrusted input (counterexample files, `--impl` results, the
  * explorer's alphabet files). Errors are data: `{path, code, message}` per issue, never
- * an exception. Numbers may be JSON numbers or `0x` hex strings; `formatCommand` writes
+ * an exception. Numbers may be JSON numbers or `0x` hex strings; `commandToJson` writes
  * register values, addresses and data in hex as QEMU's trace events print them.
  */
 import { z } from "zod";
@@ -148,7 +148,7 @@ export function parseCommands(input: unknown, topology: Topology, path = "$"): P
 }
 
 /** JSON form of a command, with register values in hex. */
-export function formatCommand(c: Command): Record<string, unknown> {
+export function commandToJson(c: Command): Record<string, unknown> {
   switch (c.op) {
     case "ioapic.write":
       return { op: c.op, reg: hex(c.reg, 2), value: hex(c.value) };

@@ -5,7 +5,7 @@
 import { get32, set32 } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
 import { RteLow } from "../model/ioapic.ts";
-import { initialState, type MachineState, step, visible } from "../model/machine.ts";
+import { initialState, type MachineState, stateDigest, step, visible } from "../model/machine.ts";
 import type { Topology } from "../model/topology.ts";
 import type { Implementation, StepResult } from "./implementation.ts";
 
@@ -45,6 +45,9 @@ export function modelImplementation(options: ModelImplementationOptions = {}): I
     },
     describe() {
       return [];
+    },
+    digest() {
+      return state === null ? "" : stateDigest(state);
     },
   };
 }

@@ -9,7 +9,7 @@ import * as lapic from "../../model/lapic.ts";
 import { DELIVERY_MODES } from "../../model/observations.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { Recorder } from "../recorder.ts";
-import { type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
+import { describeRoute, type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
 
 /** GSIs below this are the IOAPIC's reserved pins (KVM_CAP_SPLIT_IRQCHIP with 24). */
 export const NR_RESERVED_IOAPIC_PINS = 24;
@@ -62,9 +62,10 @@ export class Kvm {
 
   /** KVM_IRQ_LINE: `kvm_set_msi` ignores level 0 and delivers the route's message otherwise. */
   setIrq(gsi: number, level: 0 | 1): void {
-    this.rec.event(`kvm_set_irq gsi=${gsi} level=${level}`);
-    if (level === 0) return;
     const r = this.routes.get(gsi);
+    const via = level === 1 && r !== undefined ? ` via route ${describeRoute(r)}` : "";
+    this.rec.event(`kvm_set_irq gsi=${gsi} level=${level}${via}`);
+    if (level === 0) return;
     if (r !== undefined) this.deliverMsi(r);
   }
 
@@ -97,7 +98,8 @@ export class Kvm {
   irqfdSignal(fd: number): void {
     const irqfd = this.irqfds.get(fd);
     if (irqfd === undefined) throw new Error(`irqfd ${fd} is not assigned`);
-    this.rec.event(`irqfd_wakeup fd=${fd} gsi=${irqfd.gsi}${irqfd.cached === null ? " (no cached entry)" : ""}`);
+    const via = irqfd.cached === null ? " (no cached entry)" : ` via cached route ${describeRoute(irqfd.cached)}`;
+    this.rec.event(`irqfd_wakeup fd=${fd} gsi=${irqfd.gsi}${via}`);
     if (irqfd.cached !== null) this.deliverMsi(irqfd.cached);
     else this.setIrq(irqfd.gsi, 1);
   }
@@ -164,6 +166,16 @@ export class Kvm {
     if (ended === null || this.eoiExit[cpu]?.[ended.vector] !== true) return null;
     this.rec.event(`kvm_exit KVM_EXIT_IOAPIC_EOI cpu=${cpu} vector=${ended.vector}`);
     return ended.vector;
+  }
+
+  /** Canonical encoding of the kernel state (explorer hashing). */
+  digest(): string {
+    return JSON.stringify([
+      [...this.routes.values()],
+      [...this.irqfds],
+      this.lapics,
+      this.eoiExit.map((b) => b.map((x) => (x ? 1 : 0)).join("")),
+    ]);
   }
 
   describe(): string[] {

@@ -38,3 +38,9 @@ export function formatRoute(r: KvmMsiRoute): string {
   const hexw = (x: number) => x.toString(16).padStart(8, "0");
   return `gsi ${r.gsi}: addr ${hexw(r.addressHi)}${hexw(r.addressLo)} data ${r.data.toString(16).padStart(4, "0")}`;
 }
+
+/** What a route delivers, as KVM decodes it: "dest 0x1 phys vector 0x31 level". */
+export function describeRoute(r: { addressLo: number; addressHi: number; data: number }): string {
+  const irq = kvmDecodeMsi(r);
+  return `(dest 0x${irq.dest.toString(16)} ${irq.destMode === 1 ? "logical" : "phys"} vector 0x${irq.vector.toString(16)} ${irq.trigger === 1 ? "level" : "edge"})`;
+}

@@ -113,6 +113,19 @@ export class IntelIommu implements FaultRegisters {
     clearFaults(this);
   }
 
+  digest(): string {
+    return JSON.stringify([
+      this.memory,
+      this.intrEnabled,
+      this.cfi,
+      this.intrSize,
+      this.intrEime,
+      this.faults,
+      this.nextFault,
+      this.overflow,
+    ]);
+  }
+
   /**
    * `vtd_interrupt_remap_msi`: guard clauses in QEMU's order. `doFault` records the
    * fault (userspace path); the KVM route pre-translation passes false.

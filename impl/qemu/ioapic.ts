@@ -240,6 +240,10 @@ export class QemuIoapic {
     this.glue.commitRoutes();
   }
 
+  digest(): string {
+    return JSON.stringify([this.low, this.high, this.irr, this.lines, this.ioregsel, this.id, this.cache?.digest()]);
+  }
+
   describe(): string[] {
     return this.cache?.describe() ?? [];
   }

@@ -107,6 +107,10 @@ export class KvmIrqchip {
     this.kvm.signalMsi(this.swizzle(msi));
   }
 
+  digest(): string {
+    return JSON.stringify([...this.table.values()]);
+  }
+
   describe(): string[] {
     return [...this.table.values()].filter((r) => r.addressLo !== 0 || r.data !== 0).map(formatRoute);
   }

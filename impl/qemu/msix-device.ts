@@ -155,6 +155,10 @@ export class MsixDevice {
     this.glue.commitRoutes();
   }
 
+  digest(): string {
+    return JSON.stringify(this.vectors);
+  }
+
   pendingBits(): number {
     let bits = 0;
     this.vectors.forEach((v, i) => {

@@ -79,6 +79,10 @@ export class RouteCache {
     return true;
   }
 
+  digest(): string {
+    return JSON.stringify([...this.entries]);
+  }
+
   describe(): string[] {
     return [...this.entries].map(
       ([gsi, e]) => `cache gsi ${gsi}: cookie ${e.cookie ?? "-"} ${e.valid ? "attached" : "detached"}`,

@@ -1,0 +1,47 @@
+/**
+ * Running jobs on worker threads (one per job; workers load the TypeScript sources
+ * through tsx). One job runs in-process: no start-up cost, plain stack traces.
+ */
+import { Worker } from "node:worker_threads";
+import type { CampaignProgress, CampaignResult } from "../properties/campaign.ts";
+import { UsageError } from "./errors.ts";
+import { type JobSpec, runJob } from "./job.ts";
+
+type Message =
+  | { kind: "progress"; progress: CampaignProgress }
+  | { kind: "done"; result: CampaignResult }
+  | { kind: "error"; message: string };
+
+export async function runJobs(
+  specs: readonly JobSpec[],
+  onProgress: (perJob: readonly (CampaignProgress | null)[]) => void,
+): Promise<CampaignResult[]> {
+  const progress: (CampaignProgress | null)[] = specs.map(() => null);
+  if (specs.length === 1 && specs[0] !== undefined) {
+    return [
+      await runJob(specs[0], (p) => {
+        progress[0] = p;
+        onProgress(progress);
+      }),
+    ];
+  }
+  return Promise.all(
+    specs.map(
+      (spec, i) =>
+        new Promise<CampaignResult>((resolve, reject) => {
+          const worker = new Worker(new URL("../bin/worker.js", import.meta.url), { workerData: spec });
+          worker.on("message", (m: Message) => {
+            if (m.kind === "progress") {
+              progress[i] = m.progress;
+              onProgress(progress);
+            } else if (m.kind === "done") resolve(m.result);
+            else reject(new UsageError(m.message));
+          });
+          worker.on("error", reject);
+          worker.on("exit", (code) => {
+            if (code !== 0) reject(new Error(`campaign worker ${i} exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+}

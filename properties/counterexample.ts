@@ -1,0 +1,177 @@
+/**
+ * The counterexample file: a versioned JSON document whose authority is its command
+ * list (with the topology, variant and property it runs under). Seed, run and path are
+ * provenance only: generation is not promised stable across versions, the commands are.
+ * Reading validates everything and reports `{path, code, message}` issues.
+ */
+import { z } from "zod";
+import type { Command } from "../model/commands.ts";
+import { formatObservation, type Observation } from "../model/observations.ts";
+import type { Topology } from "../model/topology.ts";
+import type { Divergence } from "./checker.ts";
+import { commandToJson, type Issue, issuesFromZod, type Parsed, parseCommands } from "./language.ts";
+import { formatCommand } from "./report.ts";
+import type { Signature } from "./signature.ts";
+import { parseTopology } from "./topology-file.ts";
+
+export const COUNTEREXAMPLE_FORMAT = "irqcheck-counterexample";
+export const COUNTEREXAMPLE_VERSION = 1;
+
+export interface Provenance {
+  readonly tool: string;
+  readonly date: string;
+  readonly source: "fuzz" | "explore" | "import-trace" | "scenario";
+  readonly profile?: string;
+  readonly seed?: number;
+  readonly run?: number;
+  readonly runSeed?: string;
+  readonly originalLength?: number;
+  readonly traceFile?: string;
+}
+
+export interface Counterexample {
+  readonly title: string;
+  readonly variant: string;
+  readonly property: "guest-visible" | "delivery-log";
+  readonly signature: string;
+  /** Known divergence ids the manifest matches (empty: news). */
+  readonly known: readonly string[];
+  readonly topology: Topology;
+  readonly commands: readonly Command[];
+  /** What happened when it was saved: informational; `regress` recomputes it. */
+  readonly divergence: {
+    readonly step: number;
+    readonly expected: readonly (readonly string[])[];
+    readonly actual: readonly string[];
+  };
+  readonly provenance: Provenance;
+}
+
+const provenanceSchema = z.looseObject({
+  tool: z.string(),
+  date: z.string(),
+  source: z.enum(["fuzz", "explore", "import-trace", "scenario"]),
+});
+
+const fileSchema = z.object({
+  format: z.literal(COUNTEREXAMPLE_FORMAT),
+  version: z.number(),
+  title: z.string().min(1),
+  variant: z.string().min(1),
+  property: z.enum(["guest-visible", "delivery-log"]),
+  signature: z.string(),
+  known: z.array(z.string()),
+  topology: z.unknown(),
+  commands: z.array(z.unknown()).min(1),
+  divergence: z.object({
+    step: z.number().int().min(0),
+    expected: z.array(z.array(z.string())),
+    actual: z.array(z.string()),
+  }),
+  provenance: provenanceSchema,
+});
+
+/** A one-line human title, in the seed's terms: which command, what happened, what should have. */
+export function titleOf(variant: string, d: Divergence, apicIds: readonly number[]): string {
+  const what = (obs: readonly Observation[]) => {
+    const o = obs.find((x) => x.kind !== "read");
+    if (o === undefined) return "nothing";
+    if (o.kind === "deliver") return `vector 0x${o.vector.toString(16)} to APIC ID ${o.apicId}`;
+    if (o.kind === "fault") return `fault 0x${o.reason.toString(16)} for index ${o.index}`;
+    return formatObservation(o);
+  };
+  const expected = d.allowed[0]?.observations ?? [];
+  const did = what(d.actual.observations);
+  const should = what(expected);
+  const base = `${variant}: ${formatCommand(d.command)} (step ${d.step + 1})`;
+  if (did === should)
+    return `${base} leaves guest-visible state the reference does not allow (APIC IDs ${apicIds.join(",")})`;
+  return `${base} delivers ${did}; the reference says ${should}`;
+}
+
+export function buildCounterexample(args: {
+  variant: string;
+  signature: Signature;
+  signatureKey: string;
+  known: readonly string[];
+  topology: Topology;
+  commands: readonly Command[];
+  divergence: Divergence;
+  provenance: Provenance;
+}): Counterexample {
+  const apicIds = args.topology.cpus.map((c) => c.apicId);
+  return {
+    title: titleOf(args.variant, args.divergence, apicIds),
+    variant: args.variant,
+    property: args.signature.property as Counterexample["property"],
+    signature: args.signatureKey,
+    known: args.known,
+    topology: args.topology,
+    commands: args.commands,
+    divergence: {
+      step: args.divergence.step,
+      expected: args.divergence.allowed.map((a) => a.observations.map(formatObservation)),
+      actual: args.divergence.actual.observations.map(formatObservation),
+    },
+    provenance: args.provenance,
+  };
+}
+
+export function serializeCounterexample(c: Counterexample): string {
+  const doc = {
+    format: COUNTEREXAMPLE_FORMAT,
+    version: COUNTEREXAMPLE_VERSION,
+    title: c.title,
+    variant: c.variant,
+    property: c.property,
+    signature: c.signature,
+    known: c.known,
+    topology: c.topology,
+    commands: c.commands.map(commandToJson),
+    divergence: c.divergence,
+    provenance: c.provenance,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Parse and validate a counterexample document (already JSON-decoded). */
+export function parseCounterexample(input: unknown): Parsed<Counterexample> {
+  if (typeof input === "object" && input !== null && "version" in input) {
+    const v = (input as { version: unknown }).version;
+    if (v !== COUNTEREXAMPLE_VERSION) {
+      return {
+        ok: false,
+        issues: [
+          {
+            path: "$.version",
+            code: "unsupported-version",
+            message: `expected version ${COUNTEREXAMPLE_VERSION}, found ${JSON.stringify(v)}`,
+          },
+        ],
+      };
+    }
+  }
+  const r = fileSchema.safeParse(input);
+  if (!r.success) return { ok: false, issues: issuesFromZod("$", r.error) };
+  const topology = parseTopology(r.data.topology, "$.topology");
+  if (!topology.ok) return topology;
+  const commands = parseCommands(r.data.commands, topology.value, "$.commands");
+  if (!commands.ok) return commands;
+  const d = r.data;
+  return {
+    ok: true,
+    value: {
+      title: d.title,
+      variant: d.variant,
+      property: d.property,
+      signature: d.signature,
+      known: d.known,
+      topology: topology.value,
+      commands: commands.value,
+      divergence: d.divergence,
+      provenance: d.provenance as unknown as Provenance,
+    },
+  };
+}
+
+export type { Issue };
