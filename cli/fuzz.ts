@@ -56,7 +56,10 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
     junit: { type: "string" },
     help: { type: "boolean" },
   });
-  if (values.help) return (io.out(FUZZ_HELP), EXIT.OK);
+  if (values.help) {
+    io.out(FUZZ_HELP);
+    return EXIT.OK;
+  }
   if (values.impl !== undefined && values.variant !== undefined)
     throw new UsageError("use --variant or --impl, not both");
   if (values.time !== undefined && values.runs !== undefined) throw new UsageError("use --time or --runs, not both");

@@ -33,7 +33,10 @@ export async function replay(argv: readonly string[], io: Io): Promise<number> {
     },
     true,
   );
-  if (values.help) return (io.out(REPLAY_HELP), EXIT.OK);
+  if (values.help) {
+    io.out(REPLAY_HELP);
+    return EXIT.OK;
+  }
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0)
     throw new UsageError("irqcheck replay: expected exactly one counterexample FILE");

@@ -7,7 +7,10 @@ import type { Io } from "./io.ts";
 
 export async function variants(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse("variants", argv, { json: { type: "boolean" }, help: { type: "boolean" } });
-  if (values.help) return (io.out("usage: irqcheck variants [--json]"), EXIT.OK);
+  if (values.help) {
+    io.out("usage: irqcheck variants [--json]");
+    return EXIT.OK;
+  }
   const rows = VARIANTS.map((v) => ({
     name: v.name,
     summary: v.summary,
