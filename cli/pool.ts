@@ -15,9 +15,10 @@ type Message =
 export async function runJobs(
   specs: readonly JobSpec[],
   onProgress: (perJob: readonly (CampaignProgress | null)[]) => void,
+  options: { readonly alwaysWorkers?: boolean } = {},
 ): Promise<CampaignResult[]> {
   const progress: (CampaignProgress | null)[] = specs.map(() => null);
-  if (specs.length === 1 && specs[0] !== undefined) {
+  if (specs.length === 1 && specs[0] !== undefined && options.alwaysWorkers !== true) {
     return [
       await runJob(specs[0], (p) => {
         progress[0] = p;

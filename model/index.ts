@@ -18,4 +18,4 @@ export { DELIVERY_MODES, formatObservation } from "./observations.ts";
 export type { ApicMode, Cpu, MsiDevice, Topology } from "./topology.ts";
 export { defaultTopology, IOAPIC_NUM_PINS, logicalId, TOPOLOGIES } from "./topology.ts";
 export type { FaultRecord, GuestVisible, LapicVisible } from "./visible.ts";
-export { visibleDigest } from "./visible.ts";
+export { visibleEqual } from "./visible.ts";

@@ -34,9 +34,31 @@ export interface GuestVisible {
   readonly msiPending: readonly number[];
 }
 
-/** Canonical text of a visible state: equal states give equal strings. */
-export function visibleDigest(v: GuestVisible): string {
-  const lapics = v.lapics.map((l) => `${l.irr.join(",")}/${l.isr.join(",")}/${l.tmr.join(",")}`).join(";");
-  const faults = v.faultRecords.map((f) => (f === null ? "-" : `${f.reason}:${f.index}:${f.sourceId}`)).join(",");
-  return `${v.ioapicId}|${v.rtes.join(",")}|${lapics}|${faults}|${v.faultOverflow ? 1 : 0}|${v.msiPending.join(",")}`;
+function wordsEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function faultEqual(a: FaultRecord | null | undefined, b: FaultRecord | null | undefined): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return a === b;
+  return a.reason === b.reason && a.index === b.index && a.sourceId === b.sourceId;
+}
+
+/**
+ * Structural equality of two visible states, cheapest and likeliest differences first,
+ * without allocating: the checker calls it for every allowed outcome of every step.
+ */
+export function visibleEqual(a: GuestVisible, b: GuestVisible): boolean {
+  if (a.ioapicId !== b.ioapicId || a.faultOverflow !== b.faultOverflow) return false;
+  if (a.lapics.length !== b.lapics.length || a.faultRecords.length !== b.faultRecords.length) return false;
+  for (let i = 0; i < a.lapics.length; i++) {
+    const x = a.lapics[i];
+    const y = b.lapics[i];
+    if (x === undefined || y === undefined) return false;
+    if (!wordsEqual(x.irr, y.irr) || !wordsEqual(x.isr, y.isr) || !wordsEqual(x.tmr, y.tmr)) return false;
+  }
+  if (!wordsEqual(a.rtes, b.rtes) || !wordsEqual(a.msiPending, b.msiPending)) return false;
+  for (let i = 0; i < a.faultRecords.length; i++) if (!faultEqual(a.faultRecords[i], b.faultRecords[i])) return false;
+  return true;
 }

@@ -9,7 +9,7 @@ import type { Command } from "../model/commands.ts";
 import { initialState, type MachineState, stateDigest, step, visible } from "../model/machine.ts";
 import { formatObservation, type Observation } from "../model/observations.ts";
 import type { Topology } from "../model/topology.ts";
-import { type GuestVisible, visibleDigest } from "../model/visible.ts";
+import { type GuestVisible, visibleEqual } from "../model/visible.ts";
 import type { Implementation, StepResult } from "./implementation.ts";
 
 /**
@@ -48,25 +48,42 @@ export type CheckResult =
   | { readonly ok: true; readonly steps: number }
   | { readonly ok: false; readonly divergence: Divergence };
 
-function readsOf(obs: readonly Observation[]): string {
-  return obs
-    .filter((o) => o.kind === "read")
-    .map(formatObservation)
-    .join(";");
+function sameReads(a: readonly Observation[], b: readonly Observation[]): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < a.length && a[i]?.kind !== "read") i++;
+    while (j < b.length && b[j]?.kind !== "read") j++;
+    if (i === a.length || j === b.length) return i === a.length && j === b.length;
+    const x = a[i++];
+    const y = b[j++];
+    if (x?.kind !== "read" || y?.kind !== "read" || x.reg !== y.reg || x.value !== y.value) return false;
+  }
 }
 
-function eventsOf(obs: readonly Observation[]): string {
-  return obs
-    .filter((o) => o.kind !== "read")
-    .map(formatObservation)
-    .sort()
-    .join(";");
+/** Deliveries and faults as a multiset: the order within a step is not guest-visible. */
+function sameEvents(a: readonly Observation[], b: readonly Observation[]): boolean {
+  const events = (obs: readonly Observation[]) =>
+    obs
+      .filter((o) => o.kind !== "read")
+      .map(formatObservation)
+      .sort()
+      .join(";");
+  const count = (obs: readonly Observation[]) => obs.reduce((n, o) => (o.kind === "read" ? n : n + 1), 0);
+  const n = count(a);
+  if (n !== count(b)) return false;
+  return n === 0 || events(a) === events(b);
 }
 
-/** The comparison key of one step under a property; equal keys are accepted. */
-export function stepKey(property: Property, obs: readonly Observation[], vis: GuestVisible): string {
-  const base = `${visibleDigest(vis)}#${readsOf(obs)}`;
-  return property === "guest-visible" ? base : `${base}#${eventsOf(obs)}`;
+/** Does an outcome match what the implementation did, under a property? */
+export function stepMatches(
+  property: Property,
+  expected: { readonly observations: readonly Observation[]; readonly visible: GuestVisible },
+  actual: { readonly observations: readonly Observation[]; readonly visible: GuestVisible },
+): boolean {
+  if (!visibleEqual(expected.visible, actual.visible)) return false;
+  if (!sameReads(expected.observations, actual.observations)) return false;
+  return property === "guest-visible" || sameEvents(expected.observations, actual.observations);
 }
 
 /** A checker that is fed one step at a time (fuzz loop, explorer, real-QEMU backend). */
@@ -88,13 +105,12 @@ export class RefinementCursor {
 
   /** Feed the implementation's result of `command`; a Divergence if nothing allowed it. */
   advance(command: Command, actual: StepResult): Divergence | null {
-    const key = stepKey(this.property, actual.observations, actual.visible);
     const matching: MachineState[] = [];
     const allowed: AllowedOutcome[] = [];
     for (const state of this.frontier) {
       for (const o of step(this.topology, state, command)) {
         const vis = visible(o.next);
-        if (stepKey(this.property, o.observations, vis) === key) matching.push(o.next);
+        if (stepMatches(this.property, { observations: o.observations, visible: vis }, actual)) matching.push(o.next);
         else allowed.push({ observations: o.observations, visible: vis });
       }
     }
