@@ -1,8 +1,10 @@
 /**
  * Shrinking a diverging command sequence. Greedy: drop the tail after the divergence,
  * then delete chunks (halves down to single commands) while the sequence still fails
- * the same way; repeat to a fixpoint. `fails` decides what "the same way" means (the
- * campaign passes a signature comparison).
+ * the same way; repeat to a fixpoint; then, for short sequences, try deleting every pair
+ * of commands (a step that one deletion at a time cannot take: two commands that only
+ * matter together, such as a mask and its unmask). `fails` decides what "the same way"
+ * means (the campaign passes a signature comparison).
  */
 import type { Command } from "../model/commands.ts";
 
@@ -26,6 +28,29 @@ export function shrink(commands: readonly Command[], stillFails: StillFails, bud
           best = candidate.slice(0, r.step + 1);
           improved = true;
           start = Math.min(start, best.length - chunk + 1);
+        }
+      }
+    }
+  }
+  return pairDeletion(best, stillFails);
+}
+
+/** Largest sequence the quadratic pair pass is tried on. */
+const PAIR_PASS_MAX = 16;
+
+function pairDeletion(commands: Command[], stillFails: StillFails): Command[] {
+  let best = commands;
+  let improved = best.length <= PAIR_PASS_MAX;
+  while (improved) {
+    improved = false;
+    search: for (let i = 0; i < best.length - 1; i++) {
+      for (let j = i + 1; j < best.length - 1; j++) {
+        const candidate = best.filter((_, k) => k !== i && k !== j);
+        const r = stillFails(candidate);
+        if (r.fails) {
+          best = candidate.slice(0, r.step + 1);
+          improved = true;
+          break search;
         }
       }
     }
