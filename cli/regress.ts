@@ -1,7 +1,7 @@
 /**
  * `irqcheck regress [DIR]`: every saved counterexample must still diverge on its own
  * variant (a known bug must keep being caught) and must pass on every variant that
- * claims to fix it: the built-in variants that none of its known divergences lists.
+ * claims to fix it (the manifest's `fixedBy` of each of its known divergences).
  */
 import { KNOWN_DIVERGENCES } from "../impl/manifest.ts";
 import { VARIANTS } from "../impl/variants/index.ts";
@@ -21,11 +21,11 @@ export interface RegressRow {
   readonly ok: boolean;
 }
 
-/** The variants that should pass a counterexample: not its own, and listed by none of its known divergences. */
+/** The variants that should pass a counterexample: those that claim to fix every one of its known divergences. */
 export function fixingVariants(c: Counterexample): string[] {
-  if (c.known.length === 0) return [];
-  const affected = new Set(KNOWN_DIVERGENCES.filter((d) => c.known.includes(d.id)).flatMap((d) => d.variants));
-  return VARIANTS.map((v) => v.name).filter((n) => n !== c.variant && !affected.has(n));
+  const known = KNOWN_DIVERGENCES.filter((d) => c.known.includes(d.id));
+  if (known.length === 0) return [];
+  return VARIANTS.map((v) => v.name).filter((n) => n !== c.variant && known.every((d) => d.fixedBy.includes(n)));
 }
 
 export function regressFile(file: string, c: Counterexample): RegressRow[] {

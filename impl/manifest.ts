@@ -13,9 +13,15 @@ export interface KnownDivergence {
   readonly signatures: readonly string[];
   /** Variants that have it. */
   readonly variants: readonly string[];
+  /**
+   * Variants that claim to fix it: `regress` requires each saved counterexample of this
+   * divergence to pass on them.
+   */
+  readonly fixedBy: readonly string[];
 }
 
 const QEMU = ["qemu-7.2", "qemu-8.0", "qemu-8.2", "route-masked", "msi-direct"];
+const CACHES = ["irqfd-cache", "irqfd-cache-lazy"];
 
 export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
   {
@@ -25,6 +31,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "QEMU is wrong. ioapic_mem_write serviced the pin before ioapic_update_kvm_routes, which skips masked pins, so the unmasking write delivers through the route of the last unmasked state (semantics.md §1.8, D1; fixed by 54ad31fb0a; reproduced on Debian's QEMU 7.2.22, real-qemu.md).",
     signatures: ["ioapic.write/misrouted-delivery", "ioapic.write/wrong-vector"],
     variants: ["qemu-7.2"],
+    fixedBy: ["qemu-8.0", "qemu-8.2", "route-masked", "msi-direct", ...CACHES],
   },
   {
     id: "D2",
@@ -33,6 +40,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "The variant is wrong: refreshing masked routes does not help when the unmasking write itself changes the low word; service still runs before the refresh (semantics.md D2, the 54ad31fb0a commit message).",
     signatures: ["ioapic.write/wrong-vector", "ioapic.write/wrong-trigger", "ioapic.write/misrouted-delivery"],
     variants: ["qemu-7.2", "route-masked"],
+    fixedBy: ["qemu-8.0", "qemu-8.2", "msi-direct", ...CACHES],
   },
   {
     id: "D3",
@@ -48,6 +56,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "msi.mask/missing-fault",
     ],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D7",
@@ -56,6 +65,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "QEMU is wrong: kvm_update_msi_routes_all skips masked vectors and virtio_pci_one_vector_unmask compares the untranslated message with its cached copy, so the route keeps the old IRTE's translation after the unmask (semantics.md §3.4, §3.6, D7).",
     signatures: ["msi.fire/misrouted-delivery", "msi.fire/wrong-vector"],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D10a",
@@ -76,6 +86,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "line.pulse/missing-delivery",
     ],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D10b",
@@ -97,6 +108,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "msi.mask/spurious-delivery",
     ],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D2e",
@@ -105,6 +117,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "QEMU is wrong: its irr bit still holds the asserted level; after ioapic_fix_edge_remote_irr, ioapic_service sees an edge pin with irr set and delivers, though the input did not transition (semantics.md D2, variant paragraph; 82093AA edge detection).",
     signatures: ["ioapic.write/spurious-delivery", "ioapic.write/spurious-fault"],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D18",
@@ -113,6 +126,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "QEMU is wrong: ioapic_set_irq drops an assert on a masked edge pin without recording the line level, so a later switch to level-triggered does not deliver although the input is asserted (found by irqcheck; semantics.md §1.5-1.6: irr is the only input state).",
     signatures: ["ioapic.write/missing-delivery", "ioapic.write/rte-state"],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D19",
@@ -121,6 +135,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "QEMU + KVM differ from the device's memory write: kvm_set_msi decodes any route, so a vector unmasked before it was programmed (address 0) delivers vector 0 to APIC ID 0, where the PCI write would have gone to memory (found by irqcheck; semantics.md §5.2). A guest bug to unmask such a vector, but a guest-visible difference.",
     signatures: ["msi.fire/spurious-delivery", "msi.mask/spurious-delivery"],
     variants: QEMU,
+    fixedBy: CACHES,
   },
   {
     id: "D17",
@@ -128,7 +143,17 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     explanation:
       "KVM differs from the SDM: in split mode an EOI exits to the IOAPIC iff the vector is in ioapic_handled_vectors (level routes' vectors, plus the pending clause), not iff the TMR bit is set; an edge interrupt ending on a vector that a level route also uses clears that pin's Remote IRR (semantics.md §5.4). No userspace design changes it; the generators keep vectors per trigger mode, and scenario tests show it.",
     signatures: ["cpu.eoi/rte-state"],
-    variants: [...QEMU, "irqfd-cache"],
+    variants: [...QEMU, ...CACHES],
+    fixedBy: [],
+  },
+  {
+    id: "D20",
+    title: "a lazily rebuilt IOAPIC route keeps KVM from forwarding the EOI of the vector in service",
+    explanation:
+      "The variant is wrong (found by a 1,000,000-run campaign on the first irqfd-cache design): KVM computes the split-irqchip EOI-exit bitmap from the routes of GSIs 0..23 (semantics.md §5.4); when an RTE write only detaches the pin's route, the route keeps the old vector until the pin's next interrupt, so an EOI of an interrupt in service under the RTE's current vector is not forwarded, Remote IRR stays set and the asserted line is never re-delivered. Rebuilding unmasked pins' routes on the RTE write (as 54ad31fb0a does) closes it.",
+    signatures: ["cpu.eoi/missing-delivery", "cpu.eoi/rte-state"],
+    variants: ["irqfd-cache-lazy"],
+    fixedBy: ["irqfd-cache"],
   },
 ];
 

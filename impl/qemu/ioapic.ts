@@ -39,6 +39,13 @@ export interface IoapicStrategy {
    */
   readonly delivery: "kvm_set_irq" | "msi-write" | "route-cache";
   /**
+   * With the route cache: rebuild an unmasked pin's route when its RTE is written
+   * (translated without recording faults), instead of at the next interrupt. KVM derives
+   * the EOI-exit bitmap from the routes of GSIs 0..23, so a route left stale until the next
+   * interrupt can keep an in-service vector from being forwarded (D20).
+   */
+  readonly eagerRouteRefresh?: boolean;
+  /**
    * "qemu": `irr` is the only input state (semantics.md D2 variant, D15); "latched": input
    * levels are kept apart from the edge latch, so a trigger-mode switch neither invents an
    * edge nor forgets an asserted level.
@@ -179,7 +186,11 @@ export class QemuIoapic {
     // ioapic_fix_edge_remote_irr: an edge entry has no Remote IRR.
     if (!this.level(pin)) this.setRemoteIrr(pin, false);
     if (this.strategy.inputs === "latched") this.relatch(pin);
-    this.cache?.sourceChanged(pin, this.message(pin));
+    if (this.cache !== null) {
+      const eager = this.strategy.eagerRouteRefresh === true && !this.masked(pin);
+      if (eager) this.cache.refresh(pin, this.message(pin), null);
+      else this.cache.sourceChanged(pin, this.message(pin));
+    }
     // 54ad31fb: refresh the routes before re-delivering, or the unmask uses the old one.
     if (this.strategy.routeUpdate === "before-service") this.updateKvmRoutes();
     this.service();

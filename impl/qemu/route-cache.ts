@@ -45,6 +45,26 @@ export class RouteCache {
     if (e !== undefined && !sameMsi(e.source, source)) this.detach(gsi, e, "source changed");
   }
 
+  /**
+   * Rebuild the entry for a new `source` now, as a route update would: translated without
+   * recording a fault; if the translation fails the entry is detached, and the interrupt
+   * will take the faulting slow path.
+   */
+  refresh(gsi: number, source: Msi, sid: number | null): void {
+    if (this.isValid(gsi, source)) return;
+    const fixed = this.glue.updateMsiRoute(gsi, source, sid);
+    const e = this.entries.get(gsi);
+    if (fixed === null || source.addressHi !== 0 || source.addressLo >>> 20 !== 0xfee) {
+      if (e !== undefined) {
+        e.source = source;
+        this.detach(gsi, e, "refresh failed");
+      }
+      return;
+    }
+    this.glue.commitRoutes();
+    this.entries.set(gsi, { source, sid, cookie: fixed.cookie, valid: true });
+  }
+
   /** IEC invalidation: global, or the 2^mask entries aligned at `index`. */
   invalidate(global: boolean, index: number, mask: number): void {
     for (const [gsi, e] of this.entries) {

@@ -1,5 +1,6 @@
 /** The built-in variants, by name. */
 import { irqfdCache } from "./irqfd-cache.ts";
+import { irqfdCacheLazy } from "./irqfd-cache-lazy.ts";
 import { msiDirect } from "./msi-direct.ts";
 import { qemu72 } from "./qemu-7.2.ts";
 import { qemu80 } from "./qemu-8.0.ts";
@@ -10,7 +11,15 @@ import type { Variant } from "./variant.ts";
 export type { Variant } from "./variant.ts";
 export { variantFromStrategy } from "./variant.ts";
 
-export const VARIANTS: readonly Variant[] = [qemu72, qemu80, qemu82, routeMasked, msiDirect, irqfdCache];
+export const VARIANTS: readonly Variant[] = [
+  qemu72,
+  qemu80,
+  qemu82,
+  routeMasked,
+  msiDirect,
+  irqfdCache,
+  irqfdCacheLazy,
+];
 
 export function findVariant(name: string): Variant | undefined {
   return VARIANTS.find((v) => v.name === name);
