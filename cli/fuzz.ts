@@ -105,7 +105,12 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
     }));
     const reporter = progressReporter(v.name, timeMs ?? null);
     const started = Date.now();
-    const results = await runJobs(specs, (parts) => reporter.update(sumProgress(parts)));
+    // Ctrl-C stops the campaign cleanly: what was found is still shrunk, saved and reported.
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once("SIGINT", onSigint);
+    const results = await runJobs(specs, (parts) => reporter.update(sumProgress(parts)), { stop: stop.signal });
+    process.off("SIGINT", onSigint);
     reporter.done();
     const total = sumProgress(results);
     outcomes.push({

@@ -29,7 +29,11 @@ export async function jobVariant(spec: JobSpec): Promise<Variant> {
   return v;
 }
 
-export async function runJob(spec: JobSpec, onProgress?: (p: CampaignProgress) => void): Promise<CampaignResult> {
+export async function runJob(
+  spec: JobSpec,
+  onProgress?: (p: CampaignProgress) => void,
+  shouldStop?: () => boolean,
+): Promise<CampaignResult> {
   const v = await jobVariant(spec);
   return runCampaign({
     topology: spec.topology,
@@ -44,5 +48,6 @@ export async function runJob(spec: JobSpec, onProgress?: (p: CampaignProgress) =
     firstRun: spec.firstRun,
     runStride: spec.runStride,
     ...(onProgress === undefined ? {} : { onProgress }),
+    ...(shouldStop === undefined ? {} : { shouldStop }),
   });
 }

@@ -38,6 +38,8 @@ export interface CampaignOptions {
   /** Stop at the first divergence whose signature satisfies this (verdict tests). */
   readonly stopWhen?: (s: Signature) => boolean;
   readonly onProgress?: (p: CampaignProgress) => void;
+  /** Polled between runs: stop early and return what was found (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
   readonly now?: () => number;
 }
 
@@ -108,6 +110,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   for (;;) {
     if (o.runs !== undefined && runs >= o.runs) break;
     if (o.timeMs !== undefined && now() - start >= o.timeMs) break;
+    if (o.shouldStop?.() === true) break;
     const run = firstRun + stride * runs;
     const seed = runSeed(o.seed, run);
     const generate = generators[run % generators.length];

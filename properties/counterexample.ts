@@ -83,7 +83,7 @@ export function titleOf(variant: string, d: Divergence, apicIds: readonly number
   const expected = d.allowed[0]?.observations ?? [];
   const did = what(d.actual.observations);
   const should = what(expected);
-  const base = `${variant}: ${formatCommand(d.command)} (step ${d.step + 1})`;
+  const base = `${variant}: step #${d.step} ${formatCommand(d.command)}`;
   if (did === should)
     return `${base} leaves guest-visible state the reference does not allow (APIC IDs ${apicIds.join(",")})`;
   return `${base} delivers ${did}; the reference says ${should}`;
