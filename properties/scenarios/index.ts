@@ -1,0 +1,15 @@
+/** The scenario library (issue 6): every named scenario, and how to run them. */
+import { IOAPIC_SCENARIOS } from "./ioapic.ts";
+import { REMAPPING_SCENARIOS } from "./remapping.ts";
+import { SEED_SCENARIOS } from "./seeds.ts";
+import type { Scenario } from "./types.ts";
+
+export type { ReferenceMismatch, ScenarioColumn, ScenarioVerdict } from "./run.ts";
+export { checkScenario, commandsOf, referenceMismatches, scenarioColumn } from "./run.ts";
+export type { CheckedStep, LapicExpectation, Scenario, ScenarioStep } from "./types.ts";
+
+export const SCENARIOS: readonly Scenario[] = [...IOAPIC_SCENARIOS, ...REMAPPING_SCENARIOS, ...SEED_SCENARIOS];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
