@@ -22,7 +22,7 @@ Runs the scenario library (hand-written command sequences with expected outcomes
 on the reference and on every variant, property delivery-log. Each cell: pass, or the
 diverging step with its difference and the known divergences it matches.
   --only TEXT   scenarios whose name contains TEXT
-  --verbose     what each scenario checks
+  --verbose     what each scenario checks, and where its idea comes from
 Exit 1 if the reference disagrees with a scenario, else 0 (variant divergences are results).`;
 
 function cell(v: ScenarioVerdict): string {
@@ -55,6 +55,7 @@ export async function scenarios(argv: readonly string[], io: Io): Promise<number
   const rows = chosen.map((s) => ({
     scenario: s.name,
     checks: s.checks,
+    idea: s.idea ?? null,
     reference: referenceMismatches(s),
     verdicts: variants.map((v) => checkScenario(s, v)),
   }));
@@ -74,7 +75,7 @@ export async function scenarios(argv: readonly string[], io: Io): Promise<number
   io.out(line("scenario", ["reference", ...variants.map((v) => v.name)]));
   rows.forEach((r, i) => {
     io.out(line(r.scenario, cells[i] ?? []));
-    if (values.verbose === true) io.out(`  ${r.checks}`);
+    if (values.verbose === true) io.out(`  ${r.checks}${r.idea === null ? "" : ` (idea: ${r.idea})`}`);
     for (const m of r.reference)
       io.out(
         `  reference disagrees at step #${m.step}: expected ${m.expected.join(" | ")}; allows ${m.reference.join(" | ")}`,

@@ -4,6 +4,7 @@
  * given in `idea`); sequences and expectations written here from the 82093AA datasheet, the
  * SDM APIC chapter and semantics.md §1 and §7.3. Pin 14 as there; vCPU 0 is APIC ID 0.
  */
+import { IOREGSEL } from "../../model/commands.ts";
 import {
   accept,
   anyOf,
@@ -30,9 +31,7 @@ import {
 import type { Scenario } from "./types.ts";
 
 const REMOTE_IRR = 0x4000;
-const VER = 0x01;
-const ID = 0x00;
-const ARB = 0x02;
+const { VER, ID, ARB } = IOREGSEL;
 
 /** Reads the low word of `pin`'s RTE and expects `value`. */
 const lowIs = (pin: number, value: number) => at(read(lowReg(pin)), readBack(lowReg(pin), value));
