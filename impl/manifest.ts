@@ -147,6 +147,15 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     fixedBy: [],
   },
   {
+    id: "D8",
+    title: "an EOI is not forwarded when the RTE's vector changed while the interrupt was in service",
+    explanation:
+      "KVM differs from the SDM: the split-irqchip EOI-exit bitmap holds the vectors of the current level routes of GSIs 0..23 (plus, with the pending-EOI clause, a route's vector while it is pending here); after the guest rewrites the RTE's vector while the old vector is still in service, no route carries the old vector, so its EOI is not forwarded and Remote IRR stays set, where the LAPIC (TMR set) would broadcast it (semantics.md §5.4, D8a). Linux EOIs before rewriting the vector (§6.3); the uniform profile reaches it about once in 40,000 runs. No userspace route policy closes it in every order: refreshing masked routes fixes this order and breaks the reverse one.",
+    signatures: ["cpu.eoi/rte-state", "cpu.eoi/missing-delivery"],
+    variants: [...QEMU, ...CACHES],
+    fixedBy: [],
+  },
+  {
     id: "D20",
     title: "a lazily rebuilt IOAPIC route keeps KVM from forwarding the EOI of the vector in service",
     explanation:
