@@ -69,6 +69,21 @@ export const irInvalidIrteScenario: readonly Command[] = [
   { op: "line.set", pin: PIN, level: 1 },
 ];
 
+/**
+ * Host-quirk probe (impl/real/quirks.ts Q1): level pin 10, vector 0x41 to APIC ID 0; raise;
+ * accept; the device lowers the line; EOI; read the RTE. SDM: ISR holds 0x41 after the
+ * accept, the EOI clears it and Remote IRR; kvm_pvm split: ISR stays empty, Remote IRR stays.
+ */
+export const acceptEoiScenario: readonly Command[] = [
+  write(hi, 0),
+  write(lo, LEVEL | 0x41),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 0 },
+  { op: "line.set", pin: PIN, level: 0 },
+  { op: "cpu.eoi", cpu: 0 },
+  { op: "ioapic.read", reg: lo },
+];
+
 /** Is vector v pending in this 8-word IRR/ISR/TMR bitmap? */
 export function hasVector(words: readonly number[] | undefined, v: number): boolean {
   return (((words?.[v >> 5] ?? 0) >>> (v & 31)) & 1) === 1;
@@ -78,3 +93,27 @@ export function hasVector(words: readonly number[] | undefined, v: number): bool
 export function remoteIrr(rteLow: number | undefined): boolean {
   return (((rteLow ?? 0) >>> 14) & 1) === 1;
 }
+
+/** The scenarios above by name, for `irqcheck real NAME` (2-vCPU topology `small`). */
+export const SCENARIOS: Readonly<Record<string, { readonly title: string; readonly commands: readonly Command[] }>> = {
+  seed: {
+    title: "seed bug (D1): level pin 10 routed to APIC ID 1; mask; destination := APIC ID 0; raise; unmask",
+    commands: seedScenario,
+  },
+  "vector-change": {
+    title: "D2: level pin 10, vector 0x41 unmasked; mask; vector := 0x40; raise; unmask",
+    commands: vectorChangeScenario,
+  },
+  "ir-handle-change": {
+    title: "D1 with IR: remappable RTE handle 0 (APIC ID 1) unmasked; mask; handle := 1 (APIC ID 0); raise; unmask",
+    commands: irHandleChangeScenario,
+  },
+  "accept-eoi": {
+    title: "host probe: level pin 10 to APIC ID 0; raise; accept; lower; EOI; read the RTE (Q1 on kvm_pvm split)",
+    commands: acceptEoiScenario,
+  },
+  "ir-invalid-irte": {
+    title: "D3: IRTE 0 routed; IRTE 0 := not present; IEC invalidate index 0; raise",
+    commands: irInvalidIrteScenario,
+  },
+};
