@@ -1,11 +1,13 @@
 /** The irqcheck command: dispatch, help, and the one place errors become exit codes. */
 import { EXIT, InputError, UsageError } from "./errors.ts";
 import { fuzz } from "./fuzz.ts";
+import { importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
 import { matrix } from "./matrix.ts";
 import { merge } from "./merge.ts";
 import { regress } from "./regress.ts";
 import { replay } from "./replay.ts";
+import { scenarios } from "./scenarios.ts";
 import { variants } from "./variants.ts";
 
 type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
@@ -20,6 +22,11 @@ const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> =
   variants: { run: variants, summary: "list the built-in variants, what they mirror and their expected verdicts" },
   matrix: { run: matrix, summary: "every variant x profile: verdicts and time to first divergence" },
   merge: { run: merge, summary: "merge the counterexample folders of several shards, one file per signature" },
+  "import-trace": {
+    run: importTrace,
+    summary: "replay a QEMU IOAPIC trace (-trace 'ioapic_*') against a variant and the reference",
+  },
+  scenarios: { run: scenarios, summary: "the scenario library on the reference and every variant (delivery-log)" },
 };
 
 export const HELP = `irqcheck: refinement checking of x86 interrupt routing (QEMU IOAPIC, VT-d IR, KVM split irqchip)

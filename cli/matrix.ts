@@ -4,6 +4,7 @@ import { VARIANTS } from "../impl/variants/index.ts";
 import { defaultTopology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
+import { SCENARIOS, scenarioColumn } from "../properties/scenarios/index.ts";
 import { parse, parseCount, parseDuration } from "./args.ts";
 import { EXIT } from "./errors.ts";
 import type { Io } from "./io.ts";
@@ -53,20 +54,24 @@ export async function matrix(argv: readonly string[], io: Io): Promise<number> {
       });
     }
   }
+  const scenarioCells = VARIANTS.map((v) => ({ variant: v.name, ...scenarioColumn(v, SCENARIOS) }));
   if (values.json === true) {
-    io.out(JSON.stringify({ seed, secondsPerCell: timeMs / 1000, cells }, null, 2));
+    io.out(JSON.stringify({ seed, secondsPerCell: timeMs / 1000, cells, scenarios: scenarioCells }, null, 2));
     return EXIT.OK;
   }
   const profiles = Object.keys(PROFILES);
-  io.out(`seed ${seed}, ${timeMs / 1000}s per cell; each cell: signatures found (seconds to the first)`);
-  io.out(`${"variant".padEnd(14)} ${profiles.map((p) => p.padEnd(16)).join(" ")}`);
+  io.out(
+    `seed ${seed}, ${timeMs / 1000}s per cell; each cell: signatures found (seconds to the first); scenarios passed`,
+  );
+  io.out(`${"variant".padEnd(18)} ${profiles.map((p) => p.padEnd(16)).join(" ")} scenarios`);
   for (const v of VARIANTS) {
     const row = profiles.map((p) => {
       const c = cells.find((x) => x.variant === v.name && x.profile === p);
       if (c === undefined || c.firstSeconds === null) return "pass".padEnd(16);
       return `${c.signatures} (${c.firstSeconds.toFixed(2)}s)`.padEnd(16);
     });
-    io.out(`${v.name.padEnd(14)} ${row.join(" ")}`);
+    const sc = scenarioCells.find((x) => x.variant === v.name);
+    io.out(`${v.name.padEnd(18)} ${row.join(" ")} ${sc === undefined ? "" : `${sc.passed}/${sc.total}`}`);
   }
   return EXIT.OK;
 }
