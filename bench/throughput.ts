@@ -41,30 +41,22 @@ export function throughput(variantName: string, runs: number): ThroughputResult 
   }
   const plainMs = performance.now() - t0;
 
+  const campaign = (n: number, known: ReadonlySet<string>) =>
+    runCampaign({
+      topology,
+      variant: variant.name,
+      create: variant.create,
+      profiles,
+      property: "delivery-log",
+      seed: 1,
+      maxCommands: 40,
+      runs: n,
+      known,
+    });
   // The campaign shrinks each new signature; give it the known ones so both loops do the same work.
-  const warm = runCampaign({
-    topology,
-    variant: variant.name,
-    create: variant.create,
-    profiles,
-    property: "delivery-log",
-    seed: 1,
-    maxCommands: 40,
-    runs: Math.min(runs, 2000),
-  });
-  const known = new Set(warm.findings.map((f) => f.key));
+  const known = new Set(campaign(Math.min(runs, 2000), new Set()).findings.map((f) => f.key));
   const t2 = performance.now();
-  const r = runCampaign({
-    topology,
-    variant: variant.name,
-    create: variant.create,
-    profiles,
-    property: "delivery-log",
-    seed: 1,
-    maxCommands: 40,
-    runs,
-    known,
-  });
+  const r = campaign(runs, known);
   const campaignMs = performance.now() - t2;
   const campaignPerSecond = r.commands / (campaignMs / 1000);
   const plainPerSecond = plainCommands / (plainMs / 1000);

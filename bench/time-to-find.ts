@@ -3,12 +3,8 @@
  * first divergence with that signature over several seeds (one core), and the shrunk
  * length of the counterexample.
  */
-
+import { huntVerdict } from "../impl/hunt.ts";
 import { VERDICTS, type Verdict } from "../impl/manifest.ts";
-import { findVariant } from "../impl/variants/index.ts";
-import { defaultTopology } from "../model/topology.ts";
-import { runCampaign } from "../properties/campaign.ts";
-import { findProfile } from "../properties/profiles/index.ts";
 
 export interface TimeToFind {
   readonly verdict: Verdict;
@@ -27,27 +23,12 @@ function median(xs: readonly number[]): number {
 }
 
 export function timeToFind(verdict: Verdict, seeds: number, runCap: number): TimeToFind {
-  const topology = defaultTopology();
-  const v = findVariant(verdict.variant);
-  const p = findProfile(verdict.profile);
-  if (v === undefined || p === undefined) throw new Error(`${verdict.variant}/${verdict.profile}`);
   const runs: number[] = [];
   const seconds: number[] = [];
   const lengths: number[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     const t0 = performance.now();
-    const r = runCampaign({
-      topology,
-      variant: v.name,
-      create: v.create,
-      profiles: [p],
-      property: verdict.property,
-      seed,
-      maxCommands: 40,
-      runs: runCap,
-      stopWhen: (s) => `${s.op}/${s.difference}` === verdict.signature,
-    });
-    const f = r.findings.find((x) => `${x.signature.op}/${x.signature.difference}` === verdict.signature);
+    const { result: r, finding: f } = huntVerdict(verdict, seed, runCap);
     if (f === undefined) continue;
     runs.push(r.runs);
     seconds.push((performance.now() - t0) / 1000);

@@ -8,6 +8,7 @@ import { defaultTopology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
 import { PROPERTIES } from "../properties/checker.ts";
 import { findProfile, PROFILES } from "../properties/profiles/index.ts";
+import { huntVerdict } from "./hunt.ts";
 import { explainFinding, PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
 import { findVariant } from "./variants/index.ts";
 
@@ -24,25 +25,13 @@ describe("documented divergences are found within budget and shrink", () => {
   it.each(VERDICTS.map((x) => [`${x.divergence} on ${x.variant} (${x.profile}, ${x.property})`, x] as const))(
     "%s",
     (_, verdict) => {
-      const { v, p } = lookup(verdict.variant, verdict.profile);
-      const r = runCampaign({
-        topology,
-        variant: v.name,
-        create: v.create,
-        profiles: [p],
-        property: verdict.property,
-        seed: verdict.seed,
-        maxCommands: 40,
-        runs: verdict.runs,
-        stopWhen: (s) => `${s.op}/${s.difference}` === verdict.signature,
-      });
-      const finding = r.findings.find((f) => `${f.signature.op}/${f.signature.difference}` === verdict.signature);
+      const { result: r, finding } = huntVerdict(verdict, verdict.seed, verdict.runs);
       expect(finding, `not found in ${r.runs} runs; found ${r.findings.map((f) => f.key).join(", ")}`).toBeDefined();
       expect(finding?.commands.length).toBeLessThanOrEqual(verdict.maxLength);
       // Every finding of the campaign is one the manifest explains.
       for (const f of r.findings) {
         const sig = `${f.signature.op}/${f.signature.difference}`;
-        expect(explainFinding(v.name, sig).length, `unexplained: ${f.key}`).toBeGreaterThan(0);
+        expect(explainFinding(verdict.variant, sig).length, `unexplained: ${f.key}`).toBeGreaterThan(0);
       }
     },
   );

@@ -7,7 +7,7 @@
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
-import { irteHex, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
+import { irteHex, linuxEnableIr, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
 import { invalidateGen, irteGen, msiOrdinal, msiVectorGen } from "./uniform.ts";
 import { irteVectors, msiVectors } from "./vectors.ts";
 
@@ -50,12 +50,7 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
       case "ir-on": {
         if (ir || setUp.size > 0) return [];
         ir = true;
-        const sizeLog2 = Math.max(0, Math.ceil(Math.log2(topology.irtEntries)) - 1);
-        return [
-          { op: "ir.table", sizeLog2, eime: topology.apicMode === "x2apic" },
-          { op: "iec.invalidate", global: true },
-          { op: "ir.control", ire: true, cfi: false },
-        ];
+        return linuxEnableIr(topology);
       }
       case "setup":
       case "move": {

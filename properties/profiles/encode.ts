@@ -3,9 +3,11 @@
  * Every bit position comes from the model's field tables.
  */
 import { formatHexWords, set32 } from "../../model/bits.ts";
+import type { Command } from "../../model/commands.ts";
 import { Irte } from "../../model/interrupt-remapping.ts";
 import { RteHigh, RteLow } from "../../model/ioapic.ts";
 import { encodeCompat, encodeRemappable } from "../../model/msi.ts";
+import type { Topology } from "../../model/topology.ts";
 
 export interface RteLowFields {
   readonly vector: number;
@@ -85,4 +87,18 @@ export function msiData(vector: number, level = false, deliveryMode = 0): number
 
 export function msiRemappableAddress(handle: number, subhandleValid: boolean): number {
   return encodeRemappable({ handle, subhandleValid });
+}
+
+/**
+ * How Linux switches interrupt remapping on (intel_setup_irq_remapping,
+ * iommu_enable_irq_remapping): IRTA sized for the table and SIRTP, a global IEC flush,
+ * then IRE with compatibility-format interrupts blocked (CFI clear).
+ */
+export function linuxEnableIr(topology: Topology): Command[] {
+  const sizeLog2 = Math.max(0, Math.ceil(Math.log2(topology.irtEntries)) - 1);
+  return [
+    { op: "ir.table", sizeLog2, eime: topology.apicMode === "x2apic" },
+    { op: "iec.invalidate", global: true },
+    { op: "ir.control", ire: true, cfi: false },
+  ];
 }

@@ -16,7 +16,7 @@ import type { Command } from "../../model/commands.ts";
 import { rteHighReg, rteLowReg } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
-import { irteHex, rteHighCompat, rteHighRemappable, rteLow } from "./encode.ts";
+import { irteHex, linuxEnableIr, rteHighCompat, rteHighRemappable, rteLow } from "./encode.ts";
 import { BUSY_PINS } from "./uniform.ts";
 import { irteVectors, pinVectors } from "./vectors.ts";
 
@@ -110,12 +110,7 @@ export function linuxDriver(topology: Topology): (step: LinuxStep) => readonly C
     if (step.k === "ir-on") {
       if (ir || pins.size > 0) return [];
       ir = true;
-      const sizeLog2 = Math.max(0, Math.ceil(Math.log2(topology.irtEntries)) - 1);
-      return [
-        { op: "ir.table", sizeLog2, eime: topology.apicMode === "x2apic" },
-        { op: "iec.invalidate", global: true },
-        { op: "ir.control", ire: true, cfi: false },
-      ];
+      return linuxEnableIr(topology);
     }
     if (step.k === "setup") {
       const s: PinShadow = {
