@@ -5,6 +5,7 @@ import { importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
 import { matrix } from "./matrix.ts";
 import { merge } from "./merge.ts";
+import { real } from "./real.ts";
 import { regress } from "./regress.ts";
 import { replay } from "./replay.ts";
 import { scenarios } from "./scenarios.ts";
@@ -26,6 +27,7 @@ const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> =
     run: importTrace,
     summary: "replay a QEMU IOAPIC trace (-trace 'ioapic_*') against a variant and the reference",
   },
+  real: { run: real, summary: "run counterexamples, scenarios or a campaign in the real QEMU + KVM and compare" },
   scenarios: { run: scenarios, summary: "the scenario library on the reference and every variant (delivery-log)" },
 };
 
