@@ -1,0 +1,232 @@
+/**
+ * Exhaustive bounded exploration (issue 5): breadth-first over every command sequence up
+ * to a depth, from a finite alphabet, as TLC explores a TLA+ spec. A node is the pair
+ * (the set of reference states still consistent with the run — what RefinementCursor
+ * follows —, the implementation's state); pairs are hashed over a canonical encoding
+ * (`stateDigest` of each reference state, `Implementation.digest()`), so each is expanded
+ * once. BFS makes the first divergence a shortest one.
+ *
+ * Implementations are mutable and cannot be cloned: a node's implementation state is
+ * re-created by `reset` and replaying its path, which costs the node's depth in commands.
+ * Two cheaper ways back are tried first, each proven by the digest (equal digests mean
+ * equal futures, implementation.ts): a command that left the digest unchanged (an EOI
+ * with nothing in service, a line already at that level) needs nothing, and an RTE write
+ * or a line change is often undone by writing the old value back (`undoOf`).
+ */
+import { createHash } from "node:crypto";
+import type { Command } from "../model/commands.ts";
+import { rteOfRegister } from "../model/ioapic.ts";
+import { initialState, type MachineState, stateDigest, step, visible } from "../model/machine.ts";
+import type { Topology } from "../model/topology.ts";
+import { check, type Divergence, type Property, stepMatches } from "./checker.ts";
+import type { Implementation, ImplementationFactory, StepResult } from "./implementation.ts";
+import { formatSignature, type Signature, signatureOf } from "./signature.ts";
+
+export interface ExploreConfig {
+  readonly topology: Topology;
+  readonly alphabet: readonly Command[];
+  readonly create: ImplementationFactory;
+  /** The variant name findings are classified under (signature.ts). */
+  readonly variant: string;
+  readonly property: Property;
+  readonly depth: number;
+  /**
+   * Keep going after a divergence (its node is not expanded: the run has no reference
+   * state left), keeping the shortest counterexample of every signature.
+   */
+  readonly allSignatures: boolean;
+  /** Asked before each node expansion; true stops the search cleanly (`--time`). */
+  readonly stop?: () => boolean;
+  /** Called every few hundred expansions and after each completed depth. */
+  readonly onProgress?: (p: ExploreProgress) => void;
+  readonly now?: () => number;
+}
+
+export interface ExploreStats {
+  /** Distinct (reference set, implementation) pairs reached, the initial one included. */
+  readonly states: number;
+  /** Commands applied to a node (each child, duplicate or not). */
+  readonly transitions: number;
+  readonly largestFrontier: number;
+  readonly elapsedMs: number;
+}
+
+export interface ExploreProgress extends ExploreStats {
+  /** The depth whose sequences are being tried (1-based). */
+  readonly depth: number;
+  readonly expanded: number;
+  readonly frontier: number;
+  /** True once every sequence of length `depth` has been tried. */
+  readonly depthDone: boolean;
+}
+
+export interface ExploreFinding {
+  readonly signature: Signature;
+  readonly key: string;
+  readonly commands: readonly Command[];
+  /** As `check` reports it on a fresh implementation (history included). */
+  readonly divergence: Divergence;
+}
+
+export interface ExploreResult extends ExploreStats {
+  /** Every sequence of at most this many commands was tried (and refines, but for findings). */
+  readonly depthCompleted: number;
+  /** `stop` ended the search before the depth bound. */
+  readonly stopped: boolean;
+  /** In BFS order: each is a shortest sequence with its signature. */
+  readonly findings: readonly ExploreFinding[];
+}
+
+interface Node {
+  /** Alphabet indices from the initial state. */
+  readonly path: Uint8Array;
+  /** The reference states consistent with the path, deduplicated. */
+  readonly refs: readonly MachineState[];
+}
+
+/**
+ * RefinementCursor.advance without the divergence report: the reference states that
+ * allow `actual`, deduplicated and sorted by digest (a canonical set), or null.
+ */
+function advance(
+  topology: Topology,
+  property: Property,
+  states: readonly MachineState[],
+  command: Command,
+  actual: StepResult,
+): { states: MachineState[]; digests: string[] } | null {
+  const byDigest = new Map<string, MachineState>();
+  for (const state of states) {
+    for (const o of step(topology, state, command)) {
+      if (stepMatches(property, { observations: o.observations, visible: visible(o.next) }, actual)) {
+        byDigest.set(stateDigest(o.next), o.next);
+      }
+    }
+  }
+  if (byDigest.size === 0) return null;
+  const digests = [...byDigest.keys()].sort();
+  return { states: digests.map((d) => byDigest.get(d) as MachineState), digests };
+}
+
+/**
+ * Commands that put an RTE register or an input line back as it was in `before` (a
+ * reference state the implementation agrees with), or null. An RTE write is undone by
+ * writing the old value and reselecting the old IOREGSEL (a read, which changes nothing
+ * else); whether it really is undone, delivery side effects included, the digest says.
+ */
+function undoOf(command: Command, before: MachineState): Command[] | null {
+  if (command.op === "line.set") return [{ op: "line.set", pin: command.pin, level: command.level === 1 ? 0 : 1 }];
+  if (command.op !== "ioapic.write") return null;
+  const rte = rteOfRegister(command.reg & 0xff);
+  if (rte === null) return null;
+  const old = (rte.high ? before.ioapic.rteHigh : before.ioapic.rteLow)[rte.pin] ?? 0;
+  return [
+    { op: "ioapic.write", reg: command.reg, value: old },
+    { op: "ioapic.read", reg: before.ioapic.sel },
+  ];
+}
+
+/** 160-bit hash of the pair's canonical encoding: a collision would merge two states. */
+function pairKey(refDigests: readonly string[], implDigest: string): string {
+  return createHash("sha1").update(refDigests.join("\n")).update("\n#\n").update(implDigest).digest("base64");
+}
+
+export function explore(config: ExploreConfig): ExploreResult {
+  const { topology, alphabet, property } = config;
+  if (alphabet.length > 256) throw new Error(`explore: alphabet of ${alphabet.length} commands (at most 256)`);
+  const now = config.now ?? (() => performance.now());
+  const started = now();
+  const impl = config.create();
+  const digestOf = (i: Implementation): string => {
+    if (i.digest === undefined) throw new Error(`explore: implementation ${i.name} has no digest()`);
+    return i.digest();
+  };
+  impl.reset(topology);
+  const root: Node = { path: new Uint8Array(0), refs: [initialState(topology)] };
+  const seen = new Set<string>([pairKey([stateDigest(root.refs[0] as MachineState)], digestOf(impl))]);
+  const findings: ExploreFinding[] = [];
+  const found = new Set<string>();
+  let transitions = 0;
+  let largestFrontier = 1;
+  let frontier: Node[] = [root];
+  let depthCompleted = 0;
+
+  const stats = (): ExploreStats => ({
+    states: seen.size,
+    transitions,
+    largestFrontier,
+    elapsedMs: now() - started,
+  });
+  const restore = (path: Uint8Array): void => {
+    impl.reset(topology);
+    for (const i of path) impl.apply(alphabet[i] as Command);
+  };
+  /** A divergence: classified from what was allowed, replayed by `check` when its signature is new. */
+  const record = (node: Node, last: number, result: StepResult): void => {
+    const command = alphabet[last] as Command;
+    const allowed = node.refs.flatMap((s) =>
+      step(topology, s, command).map((o) => ({ observations: o.observations, visible: visible(o.next) })),
+    );
+    const shallow = { property, step: node.path.length, command, allowed, actual: result, history: [] };
+    const key = formatSignature(signatureOf(config.variant, shallow));
+    if (found.has(key)) return;
+    found.add(key);
+    const commands = [...node.path, last].map((i) => alphabet[i] as Command);
+    const r = check(topology, config.create(), commands, property);
+    if (r.ok) throw new Error(`explore: ${config.variant} is not deterministic: a replay of a divergence passes`);
+    findings.push({ signature: signatureOf(config.variant, r.divergence), key, commands, divergence: r.divergence });
+  };
+  /** Back to the state of `node` (digest `here`) after `command`: undo it if that works, else replay. */
+  const back = (node: Node, here: string, command: Command): void => {
+    const undo = undoOf(command, node.refs[0] as MachineState);
+    if (undo !== null) {
+      for (const c of undo) impl.apply(c);
+      if (digestOf(impl) === here) return;
+    }
+    restore(node.path);
+  };
+
+  /** Tries every command from `node`; false when the search should end (first divergence). */
+  const expand = (node: Node, next: Node[]): boolean => {
+    restore(node.path);
+    const here = digestOf(impl);
+    let at = here;
+    for (let i = 0; i < alphabet.length; i++) {
+      const command = alphabet[i] as Command;
+      if (at !== here) back(node, here, alphabet[i - 1] as Command);
+      const result = impl.apply(command);
+      transitions++;
+      at = digestOf(impl);
+      const after = advance(topology, property, node.refs, command, result);
+      if (after === null) {
+        record(node, i, result);
+        if (!config.allSignatures) return false;
+        continue;
+      }
+      const key = pairKey(after.digests, at);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const path = new Uint8Array(node.path.length + 1);
+      path.set(node.path);
+      path[node.path.length] = i;
+      next.push({ path, refs: after.states });
+    }
+    return true;
+  };
+
+  for (let depth = 1; depth <= config.depth; depth++) {
+    const next: Node[] = [];
+    for (let n = 0; n < frontier.length; n++) {
+      if (config.stop?.() === true) return { ...stats(), depthCompleted, stopped: true, findings };
+      if (!expand(frontier[n] as Node, next)) return { ...stats(), depthCompleted, stopped: false, findings };
+      if ((n & 255) === 255) {
+        config.onProgress?.({ ...stats(), depth, expanded: n + 1, frontier: frontier.length, depthDone: false });
+      }
+    }
+    depthCompleted = depth;
+    largestFrontier = Math.max(largestFrontier, next.length);
+    config.onProgress?.({ ...stats(), depth, expanded: frontier.length, frontier: next.length, depthDone: true });
+    frontier = next;
+  }
+  return { ...stats(), depthCompleted, stopped: false, findings };
+}
