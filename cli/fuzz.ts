@@ -128,14 +128,16 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   return reports.some((r) => r.divergences.length > 0) ? EXIT.DIVERGED : EXIT.OK;
 }
 
-/** One finding per signature: the one first seen in run order. */
+/** One finding per signature: the one first seen in run order, with every job's repeats. */
 export function mergeFindings(findings: readonly Finding[]): Finding[] {
   const byKey = new Map<string, Finding>();
-  for (const f of findings) {
+  for (const f of [...findings].sort((a, b) => a.run - b.run)) {
     const prev = byKey.get(f.key);
-    if (prev === undefined || f.run < prev.run) byKey.set(f.key, f);
+    if (prev === undefined) byKey.set(f.key, { ...f, repeats: [...f.repeats] });
+    else prev.repeats.push(f.run, ...f.repeats);
   }
-  return [...byKey.values()].sort((a, b) => a.run - b.run);
+  for (const f of byKey.values()) f.repeats.sort((a, b) => a - b);
+  return [...byKey.values()];
 }
 
 export interface CampaignReport {
@@ -154,6 +156,8 @@ export interface CampaignReport {
     readonly length: number;
     readonly step: number;
     readonly run: number;
+    /** Later runs with the same signature (run them alone with --runs/--shard or `real --run`). */
+    readonly repeats: readonly number[];
     readonly title: string;
   }[];
 }
@@ -201,6 +205,10 @@ function report(
         `  ${saved.saved ? "NEW " : "seen"} ${f.key.slice(o.variant.length + 1)}  [${known.join(",") || "unexplained"}] ${f.commands.length} commands, run ${f.run} (${(f.msToFind / 1000).toFixed(2)}s)`,
       );
       io.out(`       ${c.title}`);
+      if (f.repeats.length > 0)
+        io.out(
+          `       ${f.repeats.length} more run(s) with this signature: ${f.repeats.slice(0, 10).join(", ")}${f.repeats.length > 10 ? ", ..." : ""}`,
+        );
       io.out(`       ${saved.saved ? "saved" : "already saved"}: irqcheck replay ${saved.file}`);
     }
     return {
@@ -212,6 +220,7 @@ function report(
       length: f.commands.length,
       step: f.divergence.step,
       run: f.run,
+      repeats: f.repeats,
       title: c.title,
     };
   });

@@ -1,5 +1,6 @@
 /** The irqcheck command: dispatch, help, and the one place errors become exit codes. */
 import { EXIT, InputError, UsageError } from "./errors.ts";
+import { explore } from "./explore.ts";
 import { fuzz } from "./fuzz.ts";
 import { importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
@@ -15,6 +16,10 @@ type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> = {
   fuzz: { run: fuzz, summary: "run a fuzz campaign against variants; shrink and save every new divergence" },
+  explore: {
+    run: explore,
+    summary: "exhaustive bounded BFS: a shortest counterexample, or no divergence up to depth D",
+  },
   replay: { run: replay, summary: "re-run a saved counterexample step by step (trace text, --json, --html)" },
   regress: {
     run: regress,

@@ -54,7 +54,11 @@ export interface Finding {
   readonly runSeed: string;
   readonly originalLength: number;
   readonly msToFind: number;
+  /** Later runs (global indices, at most MAX_REPEATS) that diverged with the same signature. */
+  readonly repeats: number[];
 }
+
+const MAX_REPEATS = 100;
 
 export interface CampaignProgress {
   readonly runs: number;
@@ -127,6 +131,9 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         seen.add(key);
         findings.push(shrinkFinding(o, sequence, r.divergence, signature, key, run, seed, now() - start));
         if (o.stopWhen?.(signature) === true) break;
+      } else {
+        const f = findings.find((x) => x.key === key);
+        if (f !== undefined && f.repeats.length < MAX_REPEATS) f.repeats.push(run);
       }
     }
     if (o.onProgress && now() - lastProgress >= 250) {
@@ -163,5 +170,6 @@ function shrinkFinding(
     runSeed: seed,
     originalLength: sequence.length,
     msToFind,
+    repeats: [],
   };
 }

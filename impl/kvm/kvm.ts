@@ -170,12 +170,7 @@ export class Kvm {
 
   /** Canonical encoding of the kernel state (explorer hashing). */
   digest(): string {
-    return JSON.stringify([
-      [...this.routes.values()],
-      [...this.irqfds],
-      this.lapics,
-      this.eoiExit.map((b) => b.map((x) => (x ? 1 : 0)).join("")),
-    ]);
+    return JSON.stringify([[...this.routes.values()], [...this.irqfds], this.lapics, this.eoiExit.map(bitmapHex)]);
   }
 
   describe(): string[] {
@@ -184,4 +179,13 @@ export class Kvm {
     );
     return irqfds;
   }
+}
+
+/** A 256-entry boolean bitmap as 64 hex digits (the digest's cheapest exact form). */
+function bitmapHex(bits: readonly boolean[]): string {
+  let out = "";
+  for (let i = 0; i < bits.length; i += 4) {
+    out += ((bits[i] ? 1 : 0) | (bits[i + 1] ? 2 : 0) | (bits[i + 2] ? 4 : 0) | (bits[i + 3] ? 8 : 0)).toString(16);
+  }
+  return out;
 }
