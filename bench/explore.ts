@@ -1,0 +1,47 @@
+/**
+ * The explorer on the small topology: depth completed and states/s within a time budget,
+ * per variant, and the shortest counterexample of each signature it finds on the way
+ * (set beside the campaign's shrunk lengths).
+ */
+
+import { findVariant } from "../impl/variants/index.ts";
+import { TOPOLOGIES } from "../model/topology.ts";
+import { alphabet } from "../properties/alphabet.ts";
+import { explore } from "../properties/explore.ts";
+
+export interface ExploreBench {
+  readonly variant: string;
+  readonly depthCompleted: number;
+  readonly seconds: number;
+  readonly states: number;
+  readonly statesPerSecond: number;
+  /** Shortest length per `op/difference` signature. */
+  readonly shortest: ReadonlyMap<string, number>;
+}
+
+export function exploreBench(variantName: string, timeMs: number, depth = 12): ExploreBench {
+  const topology = TOPOLOGIES.small;
+  const v = findVariant(variantName);
+  if (topology === undefined || v === undefined) throw new Error(variantName);
+  const started = performance.now();
+  const r = explore({
+    topology,
+    alphabet: alphabet("ioapic", topology),
+    create: v.create,
+    variant: v.name,
+    property: "delivery-log",
+    depth,
+    allSignatures: true,
+    stop: () => performance.now() - started >= timeMs,
+  });
+  const seconds = r.elapsedMs / 1000;
+  const shortest = new Map(r.findings.map((f) => [`${f.signature.op}/${f.signature.difference}`, f.commands.length]));
+  return {
+    variant: v.name,
+    depthCompleted: r.depthCompleted,
+    seconds,
+    states: r.states,
+    statesPerSecond: r.states / seconds,
+    shortest,
+  };
+}
