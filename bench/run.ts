@@ -59,7 +59,7 @@ say();
 say("| variant | depth completed | states | states/s | shortest per signature |");
 say("| --- | ---: | ---: | ---: | --- |");
 const shortest = new Map<string, number>();
-for (const v of ["qemu-7.2", "qemu-8.0", "irqfd-cache"]) {
+for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache"]) {
   const e = exploreBench(v, budget.exploreMs);
   for (const [sig, n] of e.shortest) shortest.set(`${v}/${sig}`, n);
   const sigs = [...e.shortest].map(([sig, n]) => `${sig}: ${n}`).join("; ");
