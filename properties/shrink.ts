@@ -3,8 +3,12 @@
  * then delete chunks (halves down to single commands) while the sequence still fails
  * the same way; repeat to a fixpoint; then, for short sequences, try deleting every pair
  * of commands (a step that one deletion at a time cannot take: two commands that only
- * matter together, such as a mask and its unmask). `fails` decides what "the same way"
- * means (the campaign passes a signature comparison).
+ * matter together, such as a mask and its unmask); last, move single commands to other
+ * positions and keep a move when it lets a deletion through (a different order can need
+ * fewer commands: a line raised before the RTE is programmed, not after); then clear
+ * single bits of register values (a physical destination instead of a logical one can
+ * make another command unnecessary) and start again if that helped. `fails` decides
+ * what "the same way" means (the campaign passes a signature comparison).
  */
 import type { Command } from "../model/commands.ts";
 
@@ -32,7 +36,9 @@ export function shrink(commands: readonly Command[], stillFails: StillFails, bud
       }
     }
   }
-  return pairDeletion(best, stillFails);
+  const reordered = reorderThenDelete(pairDeletion(best, stillFails), stillFails);
+  const simpler = clearValueBits(reordered, stillFails);
+  return simpler === reordered ? reordered : shrink(simpler, stillFails, budget);
 }
 
 /** Largest sequence the quadratic pair pass is tried on. */
@@ -53,6 +59,52 @@ function pairDeletion(commands: Command[], stillFails: StillFails): Command[] {
           break search;
         }
       }
+    }
+  }
+  return best;
+}
+
+/** Largest sequence the reordering pass is tried on (it is cubic). */
+const REORDER_MAX = 10;
+
+function reorderThenDelete(commands: Command[], stillFails: StillFails): Command[] {
+  let best = commands;
+  let improved = best.length <= REORDER_MAX;
+  while (improved) {
+    improved = false;
+    search: for (let from = 0; from < best.length - 1; from++) {
+      for (let to = 0; to < best.length - 1; to++) {
+        if (to === from) continue;
+        const moved = [...best];
+        const [c] = moved.splice(from, 1);
+        if (c === undefined) continue;
+        moved.splice(to, 0, c);
+        for (let drop = 0; drop < moved.length - 1; drop++) {
+          const candidate = moved.filter((_, k) => k !== drop);
+          const r = stillFails(candidate);
+          if (r.fails) {
+            best = candidate.slice(0, r.step + 1);
+            improved = true;
+            break search;
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+/** Clears single set bits of IOAPIC register values while the sequence still fails the same way. */
+function clearValueBits(commands: Command[], stillFails: StillFails): Command[] {
+  let best = commands;
+  for (let i = 0; i < best.length; i++) {
+    for (let bit = 31; bit >= 0; bit--) {
+      const c = best[i];
+      if (c?.op !== "ioapic.write" || ((c.value >>> bit) & 1) === 0) continue;
+      const candidate = [...best];
+      candidate[i] = { ...c, value: (c.value & ~(1 << bit)) >>> 0 };
+      const r = stillFails(candidate);
+      if (r.fails && r.step === best.length - 1) best = candidate;
     }
   }
   return best;
