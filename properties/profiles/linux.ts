@@ -113,6 +113,8 @@ export function linuxDriver(topology: Topology): (step: LinuxStep) => readonly C
       return linuxEnableIr(topology);
     }
     if (step.k === "setup") {
+      // An IRQ is activated once (mp_irqdomain_activate); later changes are moves.
+      if (pins.has(step.pin)) return [];
       const s: PinShadow = {
         level: isLevelPin(step.pin),
         cpu: step.cpu,
