@@ -1,5 +1,6 @@
 /** Flag parsing on node:util parseArgs, with errors a user can act on. */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { PROPERTIES, type Property } from "../properties/checker.ts";
 import { UsageError } from "./errors.ts";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -42,4 +43,11 @@ export function parseShard(text: string): { index: number; count: number } {
   if (m === null || count < 1 || index >= count)
     throw new UsageError(`--shard: expected K/N with 0 <= K < N, got "${text}"`);
   return { index, count };
+}
+
+/** `--property NAME`: one of the checker's properties. */
+export function parseProperty(text: string): Property {
+  const p = PROPERTIES.find((x) => x === text);
+  if (p === undefined) throw new UsageError(`--property: expected ${PROPERTIES.join(" or ")}, got "${text}"`);
+  return p;
 }

@@ -6,7 +6,6 @@
  */
 import { explainFinding } from "../impl/manifest.ts";
 import { ALPHABETS, type AlphabetName, alphabet } from "../properties/alphabet.ts";
-import type { Property } from "../properties/checker.ts";
 import { buildCounterexample } from "../properties/counterexample.ts";
 import {
   type ExploreFinding,
@@ -14,7 +13,7 @@ import {
   type ExploreResult,
   explore as search,
 } from "../properties/explore.ts";
-import { parse, parseCount, parseDuration } from "./args.ts";
+import { parse, parseCount, parseDuration, parseProperty } from "./args.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { type Io, processIo } from "./io.ts";
 import { loadImplementation, resolveTopology, resolveVariants } from "./resolve.ts";
@@ -55,10 +54,7 @@ export async function explore(argv: readonly string[], io: Io): Promise<number> 
   if ((values.impl === undefined) === (values.variant === undefined)) {
     throw new UsageError("irqcheck explore: give --variant NAME or --impl PATH (one of them)");
   }
-  const property = (values.property ?? "delivery-log") as Property;
-  if (property !== "delivery-log" && property !== "guest-visible") {
-    throw new UsageError(`--property: expected delivery-log or guest-visible, got "${values.property}"`);
-  }
+  const property = parseProperty(values.property ?? "delivery-log");
   const alphabetName = (values.alphabet ?? "ioapic") as AlphabetName;
   if (!ALPHABETS.includes(alphabetName)) {
     throw new UsageError(`--alphabet: expected ${ALPHABETS.join(", ")}, got "${values.alphabet}"`);

@@ -9,10 +9,9 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { explainFinding } from "../impl/manifest.ts";
 import type { Finding } from "../properties/campaign.ts";
-import type { Property } from "../properties/checker.ts";
 import { buildCounterexample } from "../properties/counterexample.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
-import { parse, parseCount, parseDuration, parseShard } from "./args.ts";
+import { parse, parseCount, parseDuration, parseProperty, parseShard } from "./args.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import type { Io } from "./io.ts";
 import type { JobSpec } from "./job.ts";
@@ -63,10 +62,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   if (values.impl !== undefined && values.variant !== undefined)
     throw new UsageError("use --variant or --impl, not both");
   if (values.time !== undefined && values.runs !== undefined) throw new UsageError("use --time or --runs, not both");
-  const property = (values.property ?? "delivery-log") as Property;
-  if (property !== "delivery-log" && property !== "guest-visible") {
-    throw new UsageError(`--property: expected delivery-log or guest-visible, got "${values.property}"`);
-  }
+  const property = parseProperty(values.property ?? "delivery-log");
   const profiles = (values.profile ?? Object.keys(PROFILES)).map((p) => resolveProfile(p).name);
   const topology = resolveTopology(values.topology ?? "default");
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : parseCount("--seed", values.seed, 0);

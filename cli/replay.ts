@@ -3,10 +3,9 @@
  * another, to check a fix) and print it step by step in QEMU trace-event style.
  */
 import { writeFileSync } from "node:fs";
-import type { Property } from "../properties/checker.ts";
 import { replayRun } from "../properties/replay.ts";
 import { formatDivergence, formatStep } from "../properties/report.ts";
-import { parse } from "./args.ts";
+import { parse, parseProperty } from "./args.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { renderTimeline } from "./html.ts";
 import type { Io } from "./io.ts";
@@ -46,9 +45,7 @@ export async function replay(argv: readonly string[], io: Io): Promise<number> {
       ? await loadImplementation(values.impl)
       : resolveVariants([values.variant ?? c.variant])[0];
   if (variant === undefined) throw new UsageError("no variant");
-  const property = (values.property ?? c.property) as Property;
-  if (property !== "delivery-log" && property !== "guest-visible")
-    throw new UsageError(`--property: unknown property "${property}"`);
+  const property = values.property === undefined ? c.property : parseProperty(values.property);
   const run = replayRun(c.topology, variant.create(), c.commands, property);
   const d = run.divergence;
   if (values.html !== undefined) {
