@@ -16,27 +16,19 @@ async function run(...argv: string[]) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "irqcheck-cli-"));
+
+/** `irqcheck fuzz --jobs 1` with the given flags (later ones win) and switches such as --json. */
+function fuzz(out: string, flags: Readonly<Record<string, string>>, ...switches: string[]) {
+  const argv = Object.entries({ jobs: "1", ...flags }).flatMap(([k, v]) => [`--${k}`, v]);
+  return run("fuzz", ...argv, "--out", out, ...switches);
+}
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const SEED_FILE = "counterexamples/qemu-7.2/seed--linux-level-irq-move-pin5.json";
 
 describe("irqcheck fuzz", () => {
   it("finds, shrinks and saves the seed bug on qemu-7.2, and prints the replay command (exit 1)", async () => {
     const out = join(scratch, "fuzz1");
-    const r = await run(
-      "fuzz",
-      "--variant",
-      "qemu-7.2",
-      "--profile",
-      "linux",
-      "--runs",
-      "300",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--out",
-      out,
-    );
+    const r = await fuzz(out, { variant: "qemu-7.2", profile: "linux", runs: "300", seed: "1" });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/NEW +delivery-log\/ioapic\.write\/misrouted-delivery +\[D1,D2\]/);
     expect(r.out).toMatch(/irqcheck replay .*delivery-log--ioapic\.write--misrouted-delivery\.json/);
@@ -44,39 +36,14 @@ describe("irqcheck fuzz", () => {
   });
 
   it("finds nothing on irqfd-cache and exits 0", async () => {
-    const r = await run(
-      "fuzz",
-      "--variant",
-      "irqfd-cache",
-      "--runs",
-      "400",
-      "--seed",
-      "3",
-      "--jobs",
-      "1",
-      "--out",
-      join(scratch, "none"),
-    );
+    const r = await fuzz(join(scratch, "none"), { variant: "irqfd-cache", runs: "400", seed: "3" });
     expect(r.code).toBe(0);
     expect(r.out).toContain("no divergence");
   });
 
   it("gives the same divergences for the same --seed and --jobs", async () => {
     const once = async (dir: string) => {
-      const r = await run(
-        "fuzz",
-        "--variant",
-        "qemu-8.2",
-        "--runs",
-        "1500",
-        "--seed",
-        "9",
-        "--jobs",
-        "2",
-        "--json",
-        "--out",
-        join(scratch, dir),
-      );
+      const r = await fuzz(join(scratch, dir), { variant: "qemu-8.2", runs: "1500", seed: "9", jobs: "2" }, "--json");
       const json = JSON.parse(r.out) as { divergences: { signature: string; run: number; length: number }[] };
       return json.divergences.map((d) => `${d.signature}@${d.run}:${d.length}`);
     };
@@ -87,59 +54,18 @@ describe("irqcheck fuzz", () => {
 
   it("never overwrites a saved counterexample: a second campaign reports it as already saved", async () => {
     const out = join(scratch, "nooverwrite");
-    await run(
-      "fuzz",
-      "--variant",
-      "qemu-7.2",
-      "--profile",
-      "linux",
-      "--runs",
-      "100",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--out",
-      out,
-    );
+    await fuzz(out, { variant: "qemu-7.2", profile: "linux", runs: "100", seed: "1" });
     const file = join(out, "qemu-7.2", readdirSync(join(out, "qemu-7.2"))[0] ?? "");
     writeFileSync(file, `${readFileSync(file, "utf8")}\n`);
     const before = readFileSync(file, "utf8");
-    const r = await run(
-      "fuzz",
-      "--variant",
-      "qemu-7.2",
-      "--profile",
-      "linux",
-      "--runs",
-      "100",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--out",
-      out,
-    );
+    const r = await fuzz(out, { variant: "qemu-7.2", profile: "linux", runs: "100", seed: "1" });
     expect(r.out).toContain("already saved");
     expect(readFileSync(file, "utf8")).toBe(before);
     expect(readdirSync(join(out, "qemu-7.2")).some((f) => f.endsWith(".tmp"))).toBe(false);
   });
 
   it("--json has the documented shape", async () => {
-    const r = await run(
-      "fuzz",
-      "--variant",
-      "qemu-8.0",
-      "--runs",
-      "200",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--json",
-      "--out",
-      join(scratch, "json"),
-    );
+    const r = await fuzz(join(scratch, "json"), { variant: "qemu-8.0", runs: "200", seed: "1" }, "--json");
     const j = JSON.parse(r.out);
     expect(Object.keys(j)).toEqual(
       expect.arrayContaining(["variant", "seed", "runs", "commands", "seconds", "commandsPerSecond", "divergences"]),
@@ -153,21 +79,7 @@ describe("irqcheck fuzz", () => {
 
   it("--junit writes JUnit XML with one failure per signature", async () => {
     const xml = join(scratch, "junit.xml");
-    const r = await run(
-      "fuzz",
-      "--variant",
-      "qemu-8.0",
-      "--runs",
-      "200",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--junit",
-      xml,
-      "--out",
-      join(scratch, "junit"),
-    );
+    const r = await fuzz(join(scratch, "junit"), { variant: "qemu-8.0", runs: "200", seed: "1", junit: xml });
     const text = readFileSync(xml, "utf8");
     expect(text).toMatch(/^<\?xml/);
     const failures = text.match(/<failure /g)?.length ?? 0;
@@ -178,21 +90,10 @@ describe("irqcheck fuzz", () => {
 
   it("--shard K/N splits the run space: the shards' runs add up", async () => {
     const shard = async (k: number) => {
-      const r = await run(
-        "fuzz",
-        "--variant",
-        "irqfd-cache",
-        "--runs",
-        "301",
-        "--seed",
-        "1",
-        "--jobs",
-        "1",
-        "--shard",
-        `${k}/2`,
-        "--json",
-        "--out",
+      const r = await fuzz(
         join(scratch, "shard"),
+        { variant: "irqfd-cache", runs: "301", seed: "1", shard: `${k}/2` },
+        "--json",
       );
       return JSON.parse(r.out).runs as number;
     };
@@ -200,20 +101,7 @@ describe("irqcheck fuzz", () => {
   });
 
   it("loads a variant module with --impl (the worked example)", async () => {
-    const r = await run(
-      "fuzz",
-      "--impl",
-      "examples/ire-notify.ts",
-      "--runs",
-      "300",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--json",
-      "--out",
-      join(scratch, "impl"),
-    );
+    const r = await fuzz(join(scratch, "impl"), { impl: "examples/ire-notify.ts", runs: "300", seed: "1" }, "--json");
     expect(JSON.parse(r.out).variant).toBe("qemu-8.2+ire-notify");
   });
 });
