@@ -36,62 +36,63 @@ export function shrink(commands: readonly Command[], stillFails: StillFails, bud
       }
     }
   }
-  const reordered = reorderThenDelete(pairDeletion(best, stillFails), stillFails);
+  const paired = improveWhile(best, stillFails, PAIR_PASS_MAX, pairDeletions);
+  const reordered = improveWhile(paired, stillFails, REORDER_MAX, movesThenDeletions);
   const simpler = clearValueBits(reordered, stillFails);
   return simpler === reordered ? reordered : shrink(simpler, stillFails, budget);
+}
+
+/**
+ * Repeats: take the first candidate (in the order `candidates` yields them) that still
+ * fails the same way, cut it after its diverging step; until no candidate fails.
+ */
+function improveWhile(
+  start: Command[],
+  stillFails: StillFails,
+  maxLength: number,
+  candidates: (best: Command[]) => Iterable<Command[]>,
+): Command[] {
+  let best = start;
+  while (best.length <= maxLength) {
+    let next: Command[] | null = null;
+    for (const candidate of candidates(best)) {
+      const r = stillFails(candidate);
+      if (r.fails) {
+        next = candidate.slice(0, r.step + 1);
+        break;
+      }
+    }
+    if (next === null) break;
+    best = next;
+  }
+  return best;
 }
 
 /** Largest sequence the quadratic pair pass is tried on. */
 const PAIR_PASS_MAX = 16;
 
-function pairDeletion(commands: Command[], stillFails: StillFails): Command[] {
-  let best = commands;
-  let improved = best.length <= PAIR_PASS_MAX;
-  while (improved) {
-    improved = false;
-    search: for (let i = 0; i < best.length - 1; i++) {
-      for (let j = i + 1; j < best.length - 1; j++) {
-        const candidate = best.filter((_, k) => k !== i && k !== j);
-        const r = stillFails(candidate);
-        if (r.fails) {
-          best = candidate.slice(0, r.step + 1);
-          improved = true;
-          break search;
-        }
-      }
-    }
+/** Every sequence with two commands (not the last) removed. */
+function* pairDeletions(best: Command[]): Iterable<Command[]> {
+  for (let i = 0; i < best.length - 1; i++) {
+    for (let j = i + 1; j < best.length - 1; j++) yield best.filter((_, k) => k !== i && k !== j);
   }
-  return best;
 }
 
 /** Largest sequence the reordering pass is tried on (it is cubic). */
 const REORDER_MAX = 10;
 
-function reorderThenDelete(commands: Command[], stillFails: StillFails): Command[] {
-  let best = commands;
-  let improved = best.length <= REORDER_MAX;
-  while (improved) {
-    improved = false;
-    search: for (let from = 0; from < best.length - 1; from++) {
-      for (let to = 0; to < best.length - 1; to++) {
-        if (to === from) continue;
-        const moved = [...best];
-        const [c] = moved.splice(from, 1);
-        if (c === undefined) continue;
-        moved.splice(to, 0, c);
-        for (let drop = 0; drop < moved.length - 1; drop++) {
-          const candidate = moved.filter((_, k) => k !== drop);
-          const r = stillFails(candidate);
-          if (r.fails) {
-            best = candidate.slice(0, r.step + 1);
-            improved = true;
-            break search;
-          }
-        }
-      }
+/** Every sequence with one command moved elsewhere and then one command (not the last) removed. */
+function* movesThenDeletions(best: Command[]): Iterable<Command[]> {
+  for (let from = 0; from < best.length - 1; from++) {
+    for (let to = 0; to < best.length - 1; to++) {
+      if (to === from) continue;
+      const moved = [...best];
+      const [c] = moved.splice(from, 1);
+      if (c === undefined) continue;
+      moved.splice(to, 0, c);
+      for (let drop = 0; drop < moved.length - 1; drop++) yield moved.filter((_, k) => k !== drop);
     }
   }
-  return best;
 }
 
 /** Clears single set bits of IOAPIC register values while the sequence still fails the same way. */
