@@ -101,8 +101,12 @@ describe("irqcheck fuzz", () => {
   });
 
   it("loads a variant module with --impl (the worked example)", async () => {
-    const r = await fuzz(join(scratch, "impl"), { impl: "examples/ire-notify.ts", runs: "300", seed: "1" }, "--json");
-    expect(JSON.parse(r.out).variant).toBe("qemu-8.2+ire-notify");
+    const r = await fuzz(
+      join(scratch, "impl"),
+      { impl: "examples/refresh-written-pin.ts", runs: "300", seed: "1" },
+      "--json",
+    );
+    expect(JSON.parse(r.out).variant).toBe("refresh-written-pin");
   });
 });
 

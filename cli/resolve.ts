@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
+import { definitionProblem, type VariantDefinition, variantFromDefinition } from "../impl/variants/definition.ts";
 import { findVariant, VARIANTS, type Variant } from "../impl/variants/index.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
@@ -22,20 +24,34 @@ export function resolveVariants(names: readonly string[]): Variant[] {
 }
 
 /**
- * Load a user's variant module (`--impl PATH`, .ts or .js). It must export `variant`
- * (a `{name, create}` object) or a default export of that shape, or a function
- * `createImplementation` returning an Implementation.
+ * Load a user's variant module (`--impl PATH`, .ts, .mts or .js). Its default export (or
+ * `variant`) is a definition `{name, extends, <component>: (Base) => class extends Base
+ * {...}}` (impl/variants/definition.ts), or a `{name, create}` object; or it exports a
+ * function `createImplementation` returning an Implementation.
  */
 export async function loadImplementation(path: string): Promise<Variant> {
   const url = pathToFileURL(resolvePath(path)).href;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    // tsx's own loader: a .ts file outside any "type": "module" package loads too.
+    mod = interopNamespace((await tsImport(url, import.meta.url)) as Record<string, unknown>);
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new UsageError(`--impl ${path}: the module failed to load: ${why}`);
   }
-  const candidate = (mod.variant ?? mod.default) as Partial<Variant> | undefined;
+  const exported = mod.variant ?? mod.default;
+  if (typeof exported === "object" && exported !== null && "extends" in exported) {
+    const problem = definitionProblem(
+      exported,
+      VARIANTS.map((v) => v.name),
+    );
+    if (problem !== null) throw new UsageError(`--impl ${path}: ${problem}`);
+    const d = exported as VariantDefinition;
+    const base = findVariant(d.extends);
+    if (base === undefined) throw new UsageError(`--impl ${path}: unknown variant "${d.extends}"`);
+    return variantFromDefinition(d, base, path);
+  }
+  const candidate = exported as Partial<Variant> | undefined;
   if (candidate !== undefined && typeof candidate.create === "function" && typeof candidate.name === "string") {
     return { summary: "user variant", mirrors: path, ...candidate } as Variant;
   }
@@ -46,6 +62,15 @@ export async function loadImplementation(path: string): Promise<Variant> {
   throw new UsageError(
     `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).join(", ") || "no exports"}`,
   );
+}
+
+/** A module compiled as CommonJS arrives as `{default: exports}`; its exports are the namespace. */
+function interopNamespace(ns: Record<string, unknown>): Record<string, unknown> {
+  const d = ns.default;
+  if (typeof d === "object" && d !== null && (d as { __esModule?: unknown }).__esModule === true) {
+    return d as Record<string, unknown>;
+  }
+  return ns;
 }
 
 export function resolveProfile(name: string): Profile {

@@ -107,6 +107,25 @@ export function matchesDestination(topology: Topology, cpuIndex: number, d: Dest
   }
 }
 
+/**
+ * The CPUs that accept an interrupt (SDM §10.6.2.4; semantics.md §5.3): the destination
+ * set, or, for lowest priority or RH = 1 to more than one CPU (a physical broadcast
+ * excepted), one CPU of it, the one `arbitrate(n)` picks. The reference lets any CPU win
+ * (a choice); KVM picks by vector (`kvm_vector_to_index`).
+ */
+export function deliveryTargets(
+  topology: Topology,
+  irq: Destination & { readonly redirectionHint: 0 | 1 },
+  lowestPriority: boolean,
+  arbitrate: (candidates: number) => number,
+): number[] {
+  const targets = destinationSet(topology, irq);
+  const broadcast = irq.destMode === 0 && irq.dest === broadcastId(topology);
+  if (!(lowestPriority || irq.redirectionHint === 1) || broadcast || targets.length <= 1) return targets;
+  const pick = targets[arbitrate(targets.length)];
+  return pick === undefined ? [] : [pick];
+}
+
 /** Indices of the CPUs a destination selects, in topology order. */
 export function destinationSet(topology: Topology, d: Destination): number[] {
   const out: number[] = [];

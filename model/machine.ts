@@ -204,12 +204,7 @@ function fault(ctx: Ctx, reason: number, index: number, sourceId: number | null,
  */
 function deliver(ctx: Ctx, irq: CompatInterrupt): void {
   const mode = DELIVERY_MODES[irq.deliveryMode] ?? "reserved";
-  let targets = lapic.destinationSet(ctx.topology, irq);
-  const broadcast = irq.destMode === 0 && irq.dest === lapic.broadcastId(ctx.topology);
-  if ((mode === "lowest" || irq.redirectionHint === 1) && !broadcast && targets.length > 1) {
-    const pick = targets[ctx.choose(targets.length)];
-    targets = pick === undefined ? [] : [pick];
-  }
+  const targets = lapic.deliveryTargets(ctx.topology, irq, mode === "lowest", (n) => ctx.choose(n));
   const trigger = irq.trigger === 1 ? "level" : "edge";
   for (const cpu of targets) {
     if (mode === "fixed" || mode === "lowest") lapic.acceptInterrupt(cpuLapic(ctx, cpu), irq.vector, irq.trigger === 1);

@@ -1,26 +1,26 @@
 /**
- * The kernel side of split irqchip, behind the narrow interface QEMU uses:
- * KVM_SET_GSI_ROUTING, KVM_IRQ_LINE (kvm_set_irq), KVM_SIGNAL_MSI, KVM_IRQFD assign /
- * deassign, eventfd signals, and the in-kernel LAPICs with the EOI-exit bitmap that
- * decides which EOIs exit to userspace (KVM_EXIT_IOAPIC_EOI). semantics.md §5.
- * Every call is recorded.
+ * The kernel side of split irqchip (semantics.md §5): the GSI routing table, irqfds, and
+ * the in-kernel LAPICs with the EOI-exit bitmap that decides which EOIs exit to userspace
+ * (KVM_EXIT_IOAPIC_EOI). QEMU reaches it only through `KvmAccel` (the ioctls); the
+ * vCPUs reach it through `kvm_cpu_get_interrupt` and `kvm_apic_set_eoi`.
+ *
+ * Methods named after kernel functions are the ones a variant may override (a kernel
+ * version, a proposed KVM change); every one records what it did.
  */
 import * as lapic from "../../model/lapic.ts";
 import { DELIVERY_MODES } from "../../model/observations.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { Recorder } from "../recorder.ts";
-import { describeRoute, type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
+import { type CompatInterrupt, describeRoute, type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
 
 /** GSIs below this are the IOAPIC's reserved pins (KVM_CAP_SPLIT_IRQCHIP with 24). */
 export const NR_RESERVED_IOAPIC_PINS = 24;
 
-export interface KvmOptions {
-  /**
-   * The split-mode clause of `kvm_scan_ioapic_irq` (Ttofari, 2023): a level route's vector
-   * also exits on a vCPU where it is pending in IRR or ISR, even if the route now points
-   * elsewhere. Older kernels lack it (semantics.md D8a).
-   */
-  readonly pendingEoiClause: boolean;
+/** An MSI as the kernel receives it (`struct kvm_msi`, a routing entry's `msi` member). */
+export interface KvmMsi {
+  readonly addressLo: number;
+  readonly addressHi: number;
+  readonly data: number;
 }
 
 interface Irqfd {
@@ -30,126 +30,129 @@ interface Irqfd {
 }
 
 export class Kvm {
-  private routes = new Map<number, KvmMsiRoute>();
-  private readonly irqfds = new Map<number, Irqfd>();
+  protected routes = new Map<number, KvmMsiRoute>();
+  protected readonly irqfds = new Map<number, Irqfd>();
   readonly lapics: lapic.LapicState[];
-  /** Per vCPU: `ioapic_handled_vectors`, rebuilt by vcpu_scan_ioapic after each routing update. */
-  private readonly eoiExit: boolean[][];
+  /** Per vCPU: `ioapic_handled_vectors`, rebuilt by `vcpu_scan_ioapic` after each routing update. */
+  protected readonly eoiExit: boolean[][];
 
   constructor(
-    private readonly topology: Topology,
-    private readonly options: KvmOptions,
-    private readonly rec: Recorder,
+    protected readonly topology: Topology,
+    protected readonly rec: Recorder,
   ) {
     this.lapics = topology.cpus.map(() => lapic.lapicReset());
     this.eoiExit = topology.cpus.map(() => new Array<boolean>(256).fill(false));
   }
 
   /** KVM_SET_GSI_ROUTING: replace the whole table, refresh every irqfd's cache, rescan. */
-  setGsiRouting(table: readonly KvmMsiRoute[]): void {
+  kvm_set_irq_routing(table: readonly KvmMsiRoute[]): void {
     const bad = table.find(kvmMsiRouteInvalid);
     if (bad !== undefined) throw new Error(`KVM_SET_GSI_ROUTING: -EINVAL for gsi ${bad.gsi}`);
     this.routes = new Map(table.map((r) => [r.gsi, r]));
     this.rec.event(`KVM_SET_GSI_ROUTING nr=${table.length}`);
     // kvm_irq_routing_update -> irqfd_update for every irqfd.
     for (const fd of this.irqfds.values()) fd.cached = this.routes.get(fd.gsi) ?? null;
-    for (let cpu = 0; cpu < this.lapics.length; cpu++) this.scanIoapicRoutes(cpu);
-  }
-
-  route(gsi: number): KvmMsiRoute | undefined {
-    return this.routes.get(gsi);
+    // kvm_make_scan_ioapic_request: every vCPU rebuilds its EOI-exit bitmap.
+    for (let cpu = 0; cpu < this.lapics.length; cpu++) this.vcpu_scan_ioapic(cpu);
   }
 
   /** KVM_IRQ_LINE: `kvm_set_msi` ignores level 0 and delivers the route's message otherwise. */
-  setIrq(gsi: number, level: 0 | 1): void {
+  kvm_set_irq(gsi: number, level: 0 | 1): void {
     const r = this.routes.get(gsi);
     const via = level === 1 && r !== undefined ? ` via route ${describeRoute(r)}` : "";
     this.rec.event(`kvm_set_irq gsi=${gsi} level=${level}${via}`);
-    if (level === 0) return;
-    if (r !== undefined) this.deliverMsi(r);
+    if (level === 1 && r !== undefined) this.kvm_set_msi(r);
   }
 
   /** KVM_SIGNAL_MSI: a temporary route, decoded exactly like a table entry (§5.6). */
-  signalMsi(msg: { addressLo: number; addressHi: number; data: number }): void {
+  kvm_send_userspace_msi(msg: KvmMsi): void {
     this.rec.event(
       `KVM_SIGNAL_MSI addr 0x${msg.addressHi.toString(16)}_${msg.addressLo.toString(16).padStart(8, "0")} data 0x${msg.data.toString(16)}`,
     );
-    this.deliverMsi(msg);
+    this.kvm_set_msi(msg);
   }
 
-  irqfdAssign(fd: number, gsi: number): void {
+  /** KVM_IRQFD: bind eventfd `fd` to `gsi`, caching the GSI's current route. */
+  kvm_irqfd_assign(fd: number, gsi: number): void {
     this.rec.event(`KVM_IRQFD assign fd=${fd} gsi=${gsi}`);
     this.irqfds.set(fd, { gsi, cached: this.routes.get(gsi) ?? null });
   }
 
-  irqfdDeassign(fd: number): void {
+  /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. */
+  kvm_irqfd_deassign(fd: number): void {
     this.rec.event(`KVM_IRQFD deassign fd=${fd}`);
     this.irqfds.delete(fd);
-  }
-
-  hasIrqfd(fd: number): boolean {
-    return this.irqfds.has(fd);
   }
 
   /**
    * The eventfd of an assigned irqfd was signalled (`irqfd_wakeup`): deliver the cached
    * entry; without one, `irqfd_inject` sets the GSI against the current table.
    */
-  irqfdSignal(fd: number): void {
+  irqfd_wakeup(fd: number): void {
     const irqfd = this.irqfds.get(fd);
     if (irqfd === undefined) throw new Error(`irqfd ${fd} is not assigned`);
     const via = irqfd.cached === null ? " (no cached entry)" : ` via cached route ${describeRoute(irqfd.cached)}`;
     this.rec.event(`irqfd_wakeup fd=${fd} gsi=${irqfd.gsi}${via}`);
-    if (irqfd.cached !== null) this.deliverMsi(irqfd.cached);
-    else this.setIrq(irqfd.gsi, 1);
+    if (irqfd.cached !== null) this.kvm_set_msi(irqfd.cached);
+    else this.kvm_set_irq(irqfd.gsi, 1);
   }
 
-  /** `kvm_irq_delivery_to_apic`: the fast path's destination decode and vector hashing. */
-  private deliverMsi(msg: { addressLo: number; addressHi: number; data: number }): void {
-    const irq = kvmDecodeMsi(msg);
+  /** `kvm_set_msi`: decode (`kvm_set_msi_irq`), then `kvm_irq_delivery_to_apic`. */
+  protected kvm_set_msi(msg: KvmMsi): void {
+    this.kvm_irq_delivery_to_apic(kvmDecodeMsi(msg));
+  }
+
+  /**
+   * `kvm_irq_delivery_to_apic`: the destination decode; lowest priority (or RH = 1) picks
+   * one vCPU by vector hashing (`kvm_vector_to_index`).
+   */
+  protected kvm_irq_delivery_to_apic(irq: CompatInterrupt): void {
     const mode = DELIVERY_MODES[irq.deliveryMode] ?? "reserved";
     // __apic_accept_irq ignores ExtINT arriving through a route (semantics.md D14).
     if (mode === "extint") return;
-    let targets = lapic.destinationSet(this.topology, irq);
-    const broadcast = irq.destMode === 0 && irq.dest === lapic.broadcastId(this.topology);
-    // kvm_lowest_prio_delivery: LowestPrio or RH = 1; kvm_vector_to_index picks by vector.
-    if ((mode === "lowest" || irq.redirectionHint === 1) && !broadcast && targets.length > 1) {
-      const pick = targets[irq.vector % targets.length];
-      targets = pick === undefined ? [] : [pick];
-    }
+    const targets = lapic.deliveryTargets(this.topology, irq, mode === "lowest", (n) => irq.vector % n);
     const trigger = irq.trigger === 1 ? "level" : "edge";
     for (const cpu of targets) {
-      const l = this.lapics[cpu];
-      if (l === undefined) continue;
-      if (mode === "fixed" || mode === "lowest") lapic.acceptInterrupt(l, irq.vector, irq.trigger === 1);
+      if (mode === "fixed" || mode === "lowest") this.apic_accept_irq(cpu, irq.vector, irq.trigger === 1);
       const apicId = this.topology.cpus[cpu]?.apicId ?? -1;
       this.rec.observe({ kind: "deliver", apicId, vector: irq.vector, trigger, mode });
     }
   }
 
-  /**
-   * `kvm_scan_ioapic_routes` for one vCPU: level MSI routes on GSIs 0..23 whose
-   * destination matches, or (newer kernels) whose vector is pending in IRR/ISR here.
-   */
-  private scanIoapicRoutes(cpu: number): void {
-    const bitmap = this.eoiExit[cpu];
+  /** `__apic_accept_irq` for a fixed interrupt: TMR follows the trigger mode, IRR is set. */
+  protected apic_accept_irq(cpu: number, vector: number, level: boolean): void {
     const l = this.lapics[cpu];
-    if (bitmap === undefined || l === undefined) return;
+    if (l !== undefined) lapic.acceptInterrupt(l, vector, level);
+  }
+
+  /** `vcpu_scan_ioapic` in split mode: `kvm_scan_ioapic_routes` over GSIs 0..23. */
+  protected vcpu_scan_ioapic(cpu: number): void {
+    const bitmap = this.eoiExit[cpu];
+    if (bitmap === undefined) return;
     bitmap.fill(false);
     for (let gsi = 0; gsi < NR_RESERVED_IOAPIC_PINS; gsi++) {
       const r = this.routes.get(gsi);
       if (r === undefined) continue;
       const irq = kvmDecodeMsi(r);
-      if (irq.trigger !== 1) continue;
-      const pending = lapic.testVector(l.irr, irq.vector) || lapic.testVector(l.isr, irq.vector);
-      if (lapic.matchesDestination(this.topology, cpu, irq) || (this.options.pendingEoiClause && pending)) {
-        bitmap[irq.vector] = true;
-      }
+      if (irq.trigger === 1) this.kvm_scan_ioapic_irq(cpu, irq, bitmap);
     }
   }
 
-  /** The vCPU takes its highest deliverable interrupt. */
-  dispatch(cpu: number): void {
+  /**
+   * `kvm_scan_ioapic_irq`: a level route's vector exits on a vCPU it targets, or (the
+   * split-mode clause of Linux 6.6+, "Fix level-triggered EOI and userspace I/OAPIC
+   * reconfigure race") on a vCPU where that vector is pending in IRR or ISR, even if the
+   * route now points elsewhere (semantics.md D8a).
+   */
+  protected kvm_scan_ioapic_irq(cpu: number, irq: CompatInterrupt, bitmap: boolean[]): void {
+    const l = this.lapics[cpu];
+    if (l === undefined) return;
+    const pending = lapic.testVector(l.irr, irq.vector) || lapic.testVector(l.isr, irq.vector);
+    if (pending || lapic.matchesDestination(this.topology, cpu, irq)) bitmap[irq.vector] = true;
+  }
+
+  /** The vCPU takes its highest deliverable interrupt (`kvm_cpu_get_interrupt`). */
+  kvm_cpu_get_interrupt(cpu: number): void {
     const l = this.lapics[cpu];
     if (l !== undefined) lapic.dispatch(l);
   }
@@ -159,13 +162,21 @@ export class Kvm {
    * not consulted; the vector exits to userspace iff it is in the EOI-exit bitmap.
    * Returns the vector of the KVM_EXIT_IOAPIC_EOI, or null.
    */
-  eoi(cpu: number): number | null {
+  kvm_apic_set_eoi(cpu: number): number | null {
     const l = this.lapics[cpu];
     if (l === undefined) return null;
     const ended = lapic.endOfInterrupt(l);
-    if (ended === null || this.eoiExit[cpu]?.[ended.vector] !== true) return null;
+    if (ended === null || !this.kvm_ioapic_handles_vector(cpu, ended)) return null;
     this.rec.event(`kvm_exit KVM_EXIT_IOAPIC_EOI cpu=${cpu} vector=${ended.vector}`);
     return ended.vector;
+  }
+
+  /** `kvm_ioapic_handles_vector` in split mode: the vector is in the vCPU's EOI-exit bitmap. */
+  protected kvm_ioapic_handles_vector(
+    cpu: number,
+    ended: { readonly vector: number; readonly level: boolean },
+  ): boolean {
+    return this.eoiExit[cpu]?.[ended.vector] === true;
   }
 
   /** Canonical encoding of the kernel state (explorer hashing). */
@@ -174,10 +185,7 @@ export class Kvm {
   }
 
   describe(): string[] {
-    const irqfds = [...this.irqfds].map(
-      ([fd, f]) => `irqfd fd=${fd} gsi=${f.gsi}${f.cached === null ? " (no entry)" : ""}`,
-    );
-    return irqfds;
+    return [...this.irqfds].map(([fd, f]) => `irqfd fd=${fd} gsi=${f.gsi}${f.cached === null ? " (no entry)" : ""}`);
   }
 }
 

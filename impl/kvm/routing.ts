@@ -3,8 +3,9 @@
  * semantics.md §5.1-5.2) and the decode `kvm_set_msi_irq` applies to them.
  */
 import { get32 } from "../../model/bits.ts";
-import type { CompatInterrupt } from "../../model/msi.ts";
-import { MsiAddr, MsiData } from "../../model/msi.ts";
+import { type CompatInterrupt, MsiAddr, MsiData } from "../../model/msi.ts";
+
+export type { CompatInterrupt };
 
 export interface KvmMsiRoute {
   readonly gsi: number;

@@ -9,7 +9,7 @@
  */
 import type { Recorder } from "../recorder.ts";
 import type { IntelIommu, Msi } from "./intel-iommu.ts";
-import type { KvmIrqchip } from "./kvm-irqchip.ts";
+import type { KvmAccel } from "./kvm-accel.ts";
 
 interface CacheEntry {
   source: Msi;
@@ -25,13 +25,12 @@ function sameMsi(a: Msi, b: Msi): boolean {
 
 export class RouteCache {
   private readonly entries = new Map<number, CacheEntry>();
-  /** Called for every entry that goes from attached to detached (irqfd users deassign). */
-  onDetach: (gsi: number) => void = () => {};
-
   constructor(
-    private readonly glue: KvmIrqchip,
+    private readonly accel: KvmAccel,
     private readonly iommu: IntelIommu,
     private readonly rec: Recorder,
+    /** Called for every entry that goes from attached to detached (irqfd users deassign). */
+    private readonly onDetach: (gsi: number) => void = () => {},
   ) {}
 
   isValid(gsi: number, source: Msi): boolean {
@@ -52,7 +51,7 @@ export class RouteCache {
    */
   refresh(gsi: number, source: Msi, sid: number | null): void {
     if (this.isValid(gsi, source)) return;
-    const fixed = this.glue.updateMsiRoute(gsi, source, sid);
+    const fixed = this.accel.kvm_irqchip_update_msi_route(gsi, source, sid);
     const e = this.entries.get(gsi);
     if (fixed === null || source.addressHi !== 0 || source.addressLo >>> 20 !== 0xfee) {
       if (e !== undefined) {
@@ -61,7 +60,7 @@ export class RouteCache {
       }
       return;
     }
-    this.glue.commitRoutes();
+    this.accel.kvm_irqchip_commit_routes();
     this.entries.set(gsi, { source, sid, cookie: fixed.cookie, valid: true });
   }
 
@@ -91,10 +90,10 @@ export class RouteCache {
     // What the device's memory write would do now: outside the interrupt window it is
     // not an interrupt at all (D19), so no route may be built for it.
     if (source.addressHi !== 0 || source.addressLo >>> 20 !== 0xfee) return false;
-    const r = this.iommu.remapMsi(source, sid, true);
+    const r = this.iommu.vtd_interrupt_remap_msi(source, sid, true);
     if (!r.ok) return false;
-    this.glue.setRoute(gsi, this.glue.swizzle(r.msi));
-    this.glue.commitRoutes();
+    this.accel.kvm_update_routing_entry(gsi, this.accel.kvm_swizzle_msi_ext_dest_id(r.msi));
+    this.accel.kvm_irqchip_commit_routes();
     this.entries.set(gsi, { source, sid, cookie: r.index, valid: true });
     return true;
   }

@@ -8,8 +8,8 @@ import { qemu82 } from "./qemu-8.2.ts";
 import { routeMasked } from "./route-masked.ts";
 import type { Variant } from "./variant.ts";
 
-export type { Variant } from "./variant.ts";
-export { variantFromStrategy } from "./variant.ts";
+export type { Change, Lineage, Variant, VariantInfo } from "./variant.ts";
+export { extendVariant, patchChain, withChange } from "./variant.ts";
 
 export const VARIANTS: readonly Variant[] = [
   qemu72,

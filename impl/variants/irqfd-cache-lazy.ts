@@ -1,17 +1,24 @@
-import { irqfdCacheStrategy } from "./irqfd-cache.ts";
-import { variantFromStrategy } from "./variant.ts";
+import { compatFormatVtd } from "../patches/compat-format-vtd.ts";
+import { cookieRouteCache } from "../patches/cookie-route-cache.ts";
+import { ireIecNotify } from "../patches/ire-iec-notify.ts";
+import { latchedInputs } from "../patches/latched-inputs.ts";
+import { svtBusRangeVtd } from "../patches/svt-bus-range-vtd.ts";
+import { qemu82 } from "./qemu-8.2.ts";
+import { extendVariant } from "./variant.ts";
 
 /**
- * The proposal taken literally for the IOAPIC too: an RTE write only detaches the pin's
- * cached route, which is rebuilt at the pin's next interrupt. irqcheck found the hole
- * (D20): KVM builds the EOI-exit bitmap from the routes of GSIs 0..23, so while the route
- * still holds the old vector, an EOI of the interrupt in service under the RTE's current
- * vector is not forwarded, Remote IRR stays set and the still-asserted line is never
- * re-delivered.
+ * The proposal taken literally: qemu-8.2 with KVM routes and irqfds as a cookie-keyed
+ * cache, for the IOAPIC's GSI routes too, plus the emulation fixes a translate-at-delivery
+ * guarantee needs (each a separate finding in the manifest: D10a, D10b, D11, D2e/D18). An
+ * RTE write only detaches the pin's route, rebuilt at its next interrupt; irqcheck found
+ * the hole that leaves (D20, fixed in irqfd-cache).
  */
-export const irqfdCacheLazy = variantFromStrategy({
-  name: "irqfd-cache-lazy",
-  summary: "irqfd-cache, but IOAPIC routes rebuilt only at the next interrupt (loses EOIs: D20)",
-  mirrors: "Woodhouse's proposal applied to the IOAPIC's GSI routes as well (not merged)",
-  strategy: { ...irqfdCacheStrategy, ioapic: { ...irqfdCacheStrategy.ioapic, eagerRouteRefresh: false } },
-});
+export const irqfdCacheLazy = extendVariant(
+  qemu82,
+  {
+    name: "irqfd-cache-lazy",
+    summary: "irqfd-cache, but IOAPIC routes rebuilt only at the next interrupt (loses EOIs: D20)",
+    mirrors: "Woodhouse's proposal applied to the IOAPIC's GSI routes as well (not merged)",
+  },
+  [ireIecNotify, compatFormatVtd, svtBusRangeVtd, latchedInputs, cookieRouteCache],
+);

@@ -1,31 +1,18 @@
-import { QEMU_BASELINE, type Strategy } from "../strategy.ts";
-import { variantFromStrategy } from "./variant.ts";
+import { eagerIoapicRoutes } from "../patches/eager-ioapic-routes.ts";
+import { irqfdCacheLazy } from "./irqfd-cache-lazy.ts";
+import { extendVariant } from "./variant.ts";
 
 /**
- * The proposed design: KVM routes and irqfds as a cache keyed by an invalidation cookie
- * (the IRTE index). An IEC invalidation detaches exactly the covered entries; the next
- * interrupt takes the userspace slow path, translates now (recording a fault if the IRTE
- * is invalid), reinstalls the route and re-attaches. Masking does not invalidate. The
- * IOAPIC's GSI routes use the same cache, but an unmasked pin's route is rebuilt when its
- * RTE is written, as 54ad31fb0a does: KVM's EOI-exit bitmap is computed from those routes,
- * and a route left stale until the next interrupt loses EOIs (D20, see irqfd-cache-lazy).
- *
- * To pass the reference it also carries the emulation fixes irqcheck found needed for a
- * translate-at-delivery guarantee (each is a separate finding in the manifest): IRE/CFI
- * changes invalidate like SIRTP (D10a), compatibility-format requests follow CFI/EIME
- * (D10b), the SVT bus range is read as the spec says (D11), and IOAPIC input levels are
- * kept apart from the edge latch (D2e, D18).
+ * The proposed design with irqcheck's fix: routes as a cache keyed by the IRTE index,
+ * detached on IEC invalidation and rebuilt on a faulting slow path, with an unmasked
+ * IOAPIC pin's route rebuilt when its RTE is written (D20).
  */
-export const irqfdCacheStrategy: Strategy = {
-  ioapic: { ...QEMU_BASELINE.ioapic, delivery: "route-cache", inputs: "latched", eagerRouteRefresh: true },
-  iommu: { recordFaults: true, compatFormat: "vt-d", busRange: "vt-d", notifyOnControlChange: true },
-  kvm: QEMU_BASELINE.kvm,
-  msix: "route-cache",
-};
-
-export const irqfdCache = variantFromStrategy({
-  name: "irqfd-cache",
-  summary: "routes as a cookie-keyed cache, detached on IEC invalidation, rebuilt on a faulting slow path",
-  mirrors: "Woodhouse's proposal, qemu-devel thread of 2023-03-09 (semantics.md §5.5); not merged",
-  strategy: irqfdCacheStrategy,
-});
+export const irqfdCache = extendVariant(
+  irqfdCacheLazy,
+  {
+    name: "irqfd-cache",
+    summary: "routes as a cookie-keyed cache, detached on IEC invalidation, rebuilt on a faulting slow path",
+    mirrors: "Woodhouse's proposal, qemu-devel thread of 2023-03-09 (semantics.md §5.5); not merged",
+  },
+  [eagerIoapicRoutes],
+);

@@ -1,13 +1,14 @@
-import { QEMU_BASELINE } from "../strategy.ts";
-import { variantFromStrategy } from "./variant.ts";
+import { noIrFaultRecording } from "../patches/no-ir-fault-recording.ts";
+import { qemu82 } from "./qemu-8.2.ts";
+import { extendVariant } from "./variant.ts";
 
-/**
- * The seed patch: on an RTE write, `ioapic_update_kvm_routes` runs right before
- * `ioapic_service`, and no longer after other writes. IR faults are still never recorded.
- */
-export const qemu80 = variantFromStrategy({
-  name: "qemu-8.0",
-  summary: "routes refreshed right before service on an RTE write (the seed fix)",
-  mirrors: '54ad31fb0a "hw/intc/ioapic: Update KVM routes before redelivering IRQ, on RTE update" (v8.0.0-rc1)',
-  strategy: QEMU_BASELINE,
-});
+/** The seed patch (54ad31fb0a) without 8.2's IR fault recording. */
+export const qemu80 = extendVariant(
+  qemu82,
+  {
+    name: "qemu-8.0",
+    summary: "routes refreshed right before service on an RTE write (the seed fix); no IR faults",
+    mirrors: '54ad31fb0a "hw/intc/ioapic: Update KVM routes before redelivering IRQ, on RTE update" (v8.0.0-rc1)',
+  },
+  [noIrFaultRecording],
+);
