@@ -118,7 +118,6 @@ function save(
   const c = buildCounterexample({
     variant,
     signature: f.signature,
-    signatureKey: f.key,
     known,
     topology,
     commands: f.commands,

@@ -23,7 +23,7 @@ import { buildCounterexample } from "../properties/counterexample.ts";
 import { modelImplementation } from "../properties/reference-implementation.ts";
 import { replayRun } from "../properties/replay.ts";
 import { formatDivergence, formatStep } from "../properties/report.ts";
-import { formatSignature, signatureOf } from "../properties/signature.ts";
+import { signatureOf } from "../properties/signature.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import {
   excerpt,
@@ -267,7 +267,6 @@ function save(
     buildCounterexample({
       variant,
       signature,
-      signatureKey: formatSignature(signature),
       known: explainFinding(variant, `${signature.op}/${signature.difference}`).map((k) => k.id),
       topology,
       commands,

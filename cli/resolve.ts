@@ -1,12 +1,29 @@
 /** Turning names and paths from the command line into variants, profiles and topologies. */
-import { readFileSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
-import { pathToFileURL } from "node:url";
+import { isAbsolute, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { findVariant, VARIANTS, type Variant } from "../impl/variants/index.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
+import { readInputText } from "./files.ts";
+
+/**
+ * The repository's counterexample store, wherever irqcheck is run from: `--out` and
+ * `regress` default to it.
+ */
+export function defaultStore(): string {
+  return fileURLToPath(new URL("../counterexamples", import.meta.url));
+}
+
+/** A path as the user would type it from here: relative below the working directory, else absolute. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), resolvePath(path));
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? resolvePath(path) : rel;
+}
+
+/** Topology files are a few hundred bytes. */
+const TOPOLOGY_MAX_BYTES = 2 ** 20;
 
 export function resolveVariants(names: readonly string[]): Variant[] {
   if (names.includes("all")) return [...VARIANTS];
@@ -55,19 +72,16 @@ export function resolveProfile(name: string): Profile {
 }
 
 /** A built-in topology name, or a JSON file. */
-export function resolveTopology(nameOrFile: string): Topology {
+export function resolveTopology(nameOrFile: string, flag = "--topology"): Topology {
   if (Object.hasOwn(TOPOLOGIES, nameOrFile)) {
     const t = TOPOLOGIES[nameOrFile];
     if (t !== undefined) return t;
   }
-  let text: string;
-  try {
-    text = readFileSync(nameOrFile, "utf8");
-  } catch {
+  if (!/[./\\]/.test(nameOrFile))
     throw new UsageError(
-      `--topology: "${nameOrFile}" is neither a built-in topology (${Object.keys(TOPOLOGIES).join(", ")}) nor a readable file`,
+      `${flag}: unknown topology "${nameOrFile}" (built-in: ${Object.keys(TOPOLOGIES).join(", ")}; or a JSON file path)`,
     );
-  }
+  const text = readInputText(nameOrFile, "topology", TOPOLOGY_MAX_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
