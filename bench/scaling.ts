@@ -22,7 +22,7 @@ async function commandsPerSecond(variant: string, jobs: number, timeMs: number):
     property: "delivery-log",
     seed: 1,
     maxCommands: 40,
-    timeMs,
+    deadline: Date.now() + timeMs,
     firstRun: j,
     runStride: jobs,
   }));

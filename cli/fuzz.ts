@@ -8,15 +8,17 @@
  */
 
 import { availableParallelism } from "node:os";
-import type { Finding } from "../properties/campaign.ts";
+import type { Command } from "../model/commands.ts";
+import { type Finding, runSeed } from "../properties/campaign.ts";
 import { faultDivergence } from "../properties/checker.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
-import { signatureLabel, signatureOf } from "../properties/signature.ts";
+import { formatSignature, signatureLabel, signatureOf } from "../properties/signature.ts";
 import { count, defineCommand, duration, repeatable, switchFlag, text, value } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
 import { FindingRecorder, type SavedFinding } from "./finding.ts";
 import { exitStatus, impl, json, out, property, runTimeout, topology } from "./flags.ts";
+import { shrinkHang } from "./hang.ts";
 import type { Io } from "./io.ts";
 import type { JobSpec } from "./job.ts";
 import { junitXml } from "./junit.ts";
@@ -25,13 +27,14 @@ import { progressReporter, sumProgress } from "./progress.ts";
 import {
   defaultStore,
   displayPath,
+  implReference,
   loadImplementation,
   resolveProfile,
   resolveTopology,
   resolveVariants,
 } from "./resolve.ts";
 import { loggedCommands } from "./run-watch.ts";
-import { DEFAULT_RUN_TIMEOUT_MS } from "./sandbox.ts";
+import { DEFAULT_RUN_TIMEOUT_MS, Sandbox } from "./sandbox.ts";
 import { stopOnSignals } from "./signals.ts";
 
 export const FUZZ = defineCommand({
@@ -77,6 +80,7 @@ function parseShard(t: string, flag: string): { index: number; count: number } {
 }
 
 export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
+  const commandStart = Date.now();
   const { values, help } = FUZZ.parse(argv);
   if (help) {
     io.out(FUZZ.help());
@@ -109,8 +113,10 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   const signals = stopOnSignals(io, "fuzz", () => stop.abort());
   const reports: CampaignReport[] = [];
   try {
-    for (const v of variants) {
+    for (const [n, v] of variants.entries()) {
       if (stop.signal.aborted) break;
+      // The first variant's budget counts from the command's start (module loading included).
+      const deadline = timeMs === undefined ? undefined : (n === 0 ? commandStart : Date.now()) + timeMs;
       const stride = jobs * shard.count;
       const specs: JobSpec[] = Array.from({ length: jobs }, (_, j) => ({
         variant: v.spec,
@@ -124,12 +130,25 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
         ...(runs === undefined
           ? {}
           : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
-        ...(timeMs === undefined ? {} : { timeMs }),
+        ...(deadline === undefined ? {} : { deadline }),
       }));
       const reporter = progressReporter(v.name, timeMs ?? null, io);
+      const implProvenance = implReference(v.spec);
       const started = Date.now();
       const ofVariant = () => recorder.entries().filter((s) => s.variant === v.name).length;
       let saveError: unknown = null;
+      const hangSaves: Promise<void>[] = [];
+      const hang: { sandbox: Sandbox | null } = { sandbox: null };
+      const faults: FaultContext = {
+        recorder,
+        io,
+        seed,
+        pending: new Set(),
+        hangSandbox: () => {
+          hang.sandbox ??= new Sandbox({ runTimeoutMs });
+          return hang.sandbox;
+        },
+      };
       const guardSave = (f: () => void) => {
         try {
           f();
@@ -151,6 +170,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
                 divergence: f.divergence,
                 msToFind: f.msToFind,
                 provenance: {
+                  ...implProvenance,
                   profile: f.profile,
                   seed,
                   run: f.run,
@@ -159,11 +179,24 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
                 },
               }),
             ),
-          onFault: (f) => guardSave(() => recordFault(f, v.name, recorder, io, seed, profiles)),
-          known: () => recorder.keys(),
+          onFault: (f) =>
+            guardSave(() => {
+              const later = recordFault(f, v.name, faults);
+              if (later !== null)
+                hangSaves.push(
+                  later.catch((e) =>
+                    guardSave(() => {
+                      throw e;
+                    }),
+                  ),
+                );
+            }),
+          known: () => [...recorder.keys(), ...faults.pending],
         },
         { runTimeoutMs, stop: stop.signal },
       );
+      await Promise.all(hangSaves);
+      await hang.sandbox?.close();
       reporter.done();
       if (saveError !== null) throw saveError;
       const total = sumProgress(results);
@@ -197,40 +230,72 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   return reports.some((r) => r.divergences.length > 0) ? EXIT.DIVERGED : EXIT.OK;
 }
 
-/** A job's worker hung or died: the run's commands up to that point, saved as a finding. */
-function recordFault(
-  f: JobFault,
-  variant: string,
-  recorder: FindingRecorder,
-  io: Io,
-  seed: number,
-  profiles: readonly string[],
-): void {
+/** Hanging candidates tried when shrinking a hang (each costs --run-timeout and a fresh worker). */
+const MAX_HANG_SHRINK_TRIES = 6;
+
+/**
+ * A job's worker hung or died: the run's commands up to that point are a finding. A crash
+ * is saved at once; a hang is shrunk first (in its own sandbox, until the deadline), while
+ * the job goes on. Returns the pending save, or null.
+ */
+function recordFault(f: JobFault, variant: string, context: FaultContext): Promise<void> | null {
   const { spec, run, fault } = f;
+  const { recorder, io, seed, pending } = context;
   io.err(
     `irqcheck fuzz: job ${f.job}, run ${run}: the implementation ${fault.kind} (${fault.message}); the job goes on on a fresh worker`,
   );
-  const commands = loggedCommands(fault.snapshot, spec.topology);
-  if (commands === null) {
+  const logged = loggedCommands(fault.snapshot, spec.topology);
+  if (logged === null) {
     io.err(`irqcheck fuzz: job ${f.job}, run ${run}: no command had started, so there is nothing to save`);
-    return;
+    return null;
   }
-  const divergence = faultDivergence(spec.topology, spec.property, commands, {
-    kind: fault.kind,
-    message: fault.message,
-  });
-  recorder.record({
-    signature: signatureOf(variant, divergence),
-    commands,
-    divergence,
-    provenance: {
-      profile: profiles[run % profiles.length] ?? "",
-      seed,
-      run,
-      runSeed: `${seed}/${run}`,
-      originalLength: commands.length,
+  const info = { kind: fault.kind, message: fault.message };
+  const signature = signatureOf(variant, faultDivergence(spec.topology, spec.property, logged, info));
+  const key = formatSignature(signature);
+  if (recorder.keys().includes(key) || pending.has(key)) return null;
+  const save = (commands: readonly Command[]) =>
+    recorder.record({
+      signature,
+      commands,
+      divergence: faultDivergence(spec.topology, spec.property, commands, info),
+      provenance: {
+        ...implReference(spec.variant),
+        profile: spec.profiles[run % spec.profiles.length] ?? "",
+        seed,
+        run,
+        runSeed: runSeed(seed, run),
+        originalLength: logged.length,
+      },
+    });
+  if (fault.kind === "crashed") {
+    save(logged);
+    return null;
+  }
+  pending.add(key);
+  const shrinking = shrinkHang(
+    {
+      sandbox: context.hangSandbox(),
+      variant: spec.variant,
+      topology: spec.topology,
+      property: spec.property,
+      maxHangs: MAX_HANG_SHRINK_TRIES,
+      ...(spec.deadline === undefined ? {} : { deadline: spec.deadline }),
     },
+    logged,
+  );
+  return shrinking.then((commands) => {
+    save(commands);
+    pending.delete(key);
   });
+}
+
+interface FaultContext {
+  readonly recorder: FindingRecorder;
+  readonly io: Io;
+  readonly seed: number;
+  /** Signatures of hangs being shrunk: not reported again meanwhile. */
+  readonly pending: Set<string>;
+  readonly hangSandbox: () => Sandbox;
 }
 
 /** One finding per signature: the one first seen in run order, with every job's repeats. */

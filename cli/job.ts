@@ -19,7 +19,8 @@ export interface JobSpec {
   readonly seed: number;
   readonly maxCommands: number;
   readonly runs?: number;
-  readonly timeMs?: number;
+  /** Stop starting runs at this time (epoch ms): the budget counts from the command's start. */
+  readonly deadline?: number;
   readonly firstRun: number;
   readonly runStride: number;
   /** Signature keys already found (by an earlier worker of this job): not shrunk again. */
@@ -56,7 +57,7 @@ export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<Campa
     seed: spec.seed,
     maxCommands: spec.maxCommands,
     ...(spec.runs === undefined ? {} : { runs: spec.runs }),
-    ...(spec.timeMs === undefined ? {} : { timeMs: spec.timeMs }),
+    ...(spec.deadline === undefined ? {} : { timeMs: Math.max(0, spec.deadline - Date.now()) }),
     ...(spec.known === undefined ? {} : { known: new Set(spec.known) }),
     firstRun: spec.firstRun,
     runStride: spec.runStride,

@@ -43,19 +43,14 @@ function add(a: CampaignProgress, b: CampaignProgress, elapsedMs: number): Campa
   };
 }
 
-/** The rest of a job after `run` (which hung or died), or null if its budget is spent. */
-function resumeAfter(spec: JobSpec, run: number, startedAt: number, known: readonly string[]): JobSpec | null {
-  const done = Math.floor((run - spec.firstRun) / spec.runStride) + 1;
-  const runs = spec.runs === undefined ? undefined : spec.runs - done;
-  const timeMs = spec.timeMs === undefined ? undefined : spec.timeMs - (Date.now() - startedAt);
-  if ((runs !== undefined && runs <= 0) || (timeMs !== undefined && timeMs <= 0)) return null;
-  return {
-    ...spec,
-    firstRun: run + spec.runStride,
-    known,
-    ...(runs === undefined ? {} : { runs }),
-    ...(timeMs === undefined ? {} : { timeMs }),
-  };
+/** Runs of `spec` done when `run` (which hung or died) ended. */
+const runsThrough = (spec: JobSpec, run: number) => Math.floor((run - spec.firstRun) / spec.runStride) + 1;
+
+/** The rest of a job after `run`, or null if its budget is spent. */
+function resumeAfter(spec: JobSpec, run: number, known: readonly string[]): JobSpec | null {
+  const runs = spec.runs === undefined ? undefined : spec.runs - runsThrough(spec, run);
+  if ((runs !== undefined && runs <= 0) || (spec.deadline !== undefined && Date.now() >= spec.deadline)) return null;
+  return { ...spec, firstRun: run + spec.runStride, known, ...(runs === undefined ? {} : { runs }) };
 }
 
 export async function runJobs(
@@ -79,6 +74,7 @@ export async function runJobs(
       const base = before;
       const sandbox = new Sandbox({
         runTimeoutMs: options.runTimeoutMs,
+        ...(spec.deadline === undefined ? {} : { deadline: spec.deadline }),
         onMessage: (m) => {
           if (m.kind === "progress") {
             progress[i] = add(base, m.progress, Date.now() - startedAt);
@@ -94,14 +90,12 @@ export async function runJobs(
       const r: SandboxOutcome<CampaignResult> = await sandbox.run<CampaignResult>({ kind: "campaign", spec });
       await sandbox.close();
       if (r.ok) return { ...add(base, r.value, Date.now() - startedAt), findings };
-      const run: number = r.fault.snapshot.run;
+      const run: number = Math.max(r.fault.snapshot.run, spec.firstRun);
       events.onFault({ job: i, run, fault: r.fault, spec });
-      before = add(progress[i] ?? base, { ...ZERO, runs: 1 }, Date.now() - startedAt);
+      const current = progress[i] ?? base;
+      before = { ...current, runs: base.runs + runsThrough(spec, run), divergences: current.divergences + 1 };
       progress[i] = before;
-      spec =
-        options.stop?.aborted === true
-          ? null
-          : resumeAfter(spec, Math.max(run, spec.firstRun), startedAt, events.known());
+      spec = options.stop?.aborted === true ? null : resumeAfter(spec, run, events.known());
     }
     return { ...before, findings };
   };

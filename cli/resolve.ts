@@ -7,6 +7,7 @@ import { findProfile, PROFILES, type Profile } from "../properties/profiles/inde
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
 import { readInputText } from "./files.ts";
+import type { VariantSpec } from "./job.ts";
 
 /**
  * The repository's counterexample store, wherever irqcheck is run from: `--out` and
@@ -63,6 +64,57 @@ export async function loadImplementation(path: string): Promise<Variant> {
   throw new UsageError(
     `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).join(", ") || "no exports"}`,
   );
+}
+
+/**
+ * How a finding records the --impl it came from: a module path made absolute (so `replay`
+ * finds it from anywhere); anything else (such as an `exec:` command line) as given.
+ */
+export function implReference(spec: VariantSpec): { impl: string } | Record<string, never> {
+  if (!("implPath" in spec)) return {};
+  const p = spec.implPath;
+  return { impl: /^[a-z]+:/.test(p) ? p : resolvePath(p) };
+}
+
+/** A variant to run in a sandbox: its spec (plain data) and its name. */
+export interface ChosenVariant {
+  readonly spec: VariantSpec;
+  readonly name: string;
+}
+
+/**
+ * The variant a command runs: `--impl PATH`, else `--variant NAME`, else the one a
+ * counterexample file names (an unknown name there names the file and the field).
+ */
+export async function chooseVariant(
+  given: { readonly impl?: string | undefined; readonly variant?: string | undefined },
+  fromFile?: { readonly file: string; readonly variant: string; readonly impl?: string | undefined },
+): Promise<ChosenVariant> {
+  if (
+    given.impl === undefined &&
+    given.variant === undefined &&
+    fromFile?.impl !== undefined &&
+    findVariant(fromFile.variant) === undefined
+  )
+    return chooseVariant({ impl: fromFile.impl });
+  if (given.impl !== undefined)
+    return { spec: { implPath: given.impl }, name: (await loadImplementation(given.impl)).name };
+  if (given.variant !== undefined) {
+    const [v] = resolveVariants([given.variant]);
+    if (v === undefined) throw new UsageError("--variant: no variant");
+    return { spec: { name: v.name }, name: v.name };
+  }
+  if (fromFile === undefined) throw new UsageError("give --variant NAME or --impl PATH");
+  const v = findVariant(fromFile.variant);
+  if (v === undefined)
+    throw new InputError(fromFile.file, [
+      {
+        path: "$.variant",
+        code: "unknown-variant",
+        message: `no built-in variant "${fromFile.variant}" (known: ${VARIANTS.map((x) => x.name).join(", ")}); give --variant NAME or --impl PATH`,
+      },
+    ]);
+  return { spec: { name: v.name }, name: v.name };
 }
 
 export function resolveProfile(name: string): Profile {

@@ -40,10 +40,17 @@ export interface SandboxOptions {
   readonly runTimeoutMs: number;
   /** Time each command, not each run (the explorer has no runs). */
   readonly perCommand?: boolean;
+  /**
+   * The end of the command's time budget (epoch ms): after it, a run still going after
+   * LATE_RUN_MS is stopped as hung, so the command ends close to its --time.
+   */
+  readonly deadline?: number;
   readonly onMessage?: (m: CampaignMessage) => void;
 }
 
 const WATCH_TICK_MS = 50;
+/** A run takes milliseconds; past the deadline one that takes a second is not waited for. */
+const LATE_RUN_MS = 1000;
 
 export class Sandbox {
   private worker: Worker | null = null;
@@ -53,6 +60,10 @@ export class Sandbox {
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: SandboxOptions) {}
+
+  get runTimeoutMs(): number {
+    return this.options.runTimeoutMs;
+  }
 
   /** Ask the running task (a campaign, an exploration) to end after its current run. */
   stop(): void {
@@ -115,10 +126,14 @@ export class Sandbox {
         this.discard(worker);
         settle(() => resolve({ ok: false, fault: { kind, message, snapshot } }));
       };
+      const { runTimeoutMs, deadline } = this.options;
       const timer = setInterval(() => {
         const ms = reader.runningForMs();
-        if (ms > this.options.runTimeoutMs)
-          fault("hung", `no result within the per-run budget of ${this.options.runTimeoutMs / 1000}s (--run-timeout)`);
+        const late = deadline !== undefined && Date.now() > deadline;
+        if (ms > runTimeoutMs)
+          fault("hung", `no result within the per-run budget of ${runTimeoutMs / 1000}s (--run-timeout)`);
+        else if (late && ms > Math.min(runTimeoutMs, LATE_RUN_MS))
+          fault("hung", `no result within ${LATE_RUN_MS / 1000}s after the time budget (--time) was spent`);
       }, WATCH_TICK_MS);
       const onMessage = (m: WorkerMessage) => {
         if (m.kind === "result") settle(() => resolve({ ok: true, value: m.value as T }));

@@ -33,6 +33,8 @@ export interface Provenance {
   readonly runSeed?: string;
   readonly originalLength?: number;
   readonly traceFile?: string;
+  /** The --impl module it was found in (absolute path), so `replay FILE` can load it again. */
+  readonly impl?: string;
 }
 
 export interface Counterexample {
