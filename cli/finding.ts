@@ -13,6 +13,7 @@ import { buildCounterexample, type Counterexample, type Provenance } from "../pr
 import { formatSignature, type Signature, signatureLabel } from "../properties/signature.ts";
 import type { Io } from "./io.ts";
 import { saveCounterexample } from "./store.ts";
+import { TOOL } from "./version.ts";
 
 export interface NewFinding {
   readonly signature: Signature;
@@ -54,8 +55,6 @@ export interface RecorderOptions {
   readonly human: boolean;
   readonly classify?: Classify;
 }
-
-export const TOOL = "irqcheck 0.1.0";
 
 export class FindingRecorder {
   private readonly byKey = new Map<string, SavedFinding>();

@@ -13,7 +13,7 @@ import { type Finding, runSeed } from "../properties/campaign.ts";
 import { faultDivergence } from "../properties/checker.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
 import { formatSignature, signatureLabel, signatureOf } from "../properties/signature.ts";
-import { count, defineCommand, duration, repeatable, switchFlag, text, value } from "./command.ts";
+import { count, defineCommand, duration, repeatable, text, value } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
 import { FindingRecorder, type SavedFinding } from "./finding.ts";
@@ -61,7 +61,6 @@ export const FUZZ = defineCommand({
     "run-timeout": runTimeout,
     json,
     junit: text("FILE", "also write a JUnit XML report"),
-    "fail-fast": switchFlag("stop at the first finding"),
   },
   conflicts: [
     ["variant", "impl"],
@@ -152,7 +151,6 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
       const guardSave = (f: () => void) => {
         try {
           f();
-          if (values["fail-fast"] === true) stop.abort();
         } catch (e) {
           saveError ??= e;
           stop.abort();

@@ -79,7 +79,7 @@ export async function runJobs(
           if (m.kind === "progress") {
             progress[i] = add(base, m.progress, Date.now() - startedAt);
             events.onProgress(progress);
-          } else {
+          } else if (m.kind === "finding") {
             findings.push(m.finding);
             events.onFinding(m.finding, i);
           }

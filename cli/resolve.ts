@@ -1,6 +1,7 @@
 /** Turning names and paths from the command line into variants, profiles and topologies. */
 import { isAbsolute, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
 import { findVariant, VARIANTS, type Variant } from "../impl/variants/index.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
@@ -48,7 +49,12 @@ export async function loadImplementation(path: string): Promise<Variant> {
   const url = pathToFileURL(resolvePath(path)).href;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    // tsImport loads a .ts module as ESM wherever it lives (a plain import of a .ts file
+    // outside a "type": "module" package is compiled as CommonJS and fails in a cycle).
+    mod = (/\.[cm]?ts$/.test(path) ? await tsImport(url, import.meta.url) : await import(url)) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new UsageError(`--impl ${path}: the module failed to load: ${why}`);
@@ -62,7 +68,7 @@ export async function loadImplementation(path: string): Promise<Variant> {
     return { name: `impl:${path}`, summary: "user variant", mirrors: path, create };
   }
   throw new UsageError(
-    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).join(", ") || "no exports"}`,
+    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).filter((k) => k !== "default").join(", ") || "no exports"}`,
   );
 }
 

@@ -7,7 +7,7 @@ import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignProgress, type CampaignResult, type Finding, shrinkToSignature } from "../properties/campaign.ts";
 import { type CheckResult, check, type Property } from "../properties/checker.ts";
-import { type ExploreConfig, type ExploreResult, explore } from "../properties/explore.ts";
+import { type ExploreConfig, type ExploreProgress, type ExploreResult, explore } from "../properties/explore.ts";
 import { type FaultInfo, guard, ImplementationFault } from "../properties/fault.ts";
 import type { ImplementationFactory } from "../properties/implementation.ts";
 import { type Replay, replayRun } from "../properties/replay.ts";
@@ -47,10 +47,11 @@ export type ExploreOutcome =
   | { readonly kind: "done"; readonly result: ExploreResult }
   | { readonly kind: "fault"; readonly fault: FaultInfo; readonly commands: readonly Command[] };
 
-/** Messages a campaign streams before its result. */
+/** Messages a campaign or an exploration streams before its result. */
 export type CampaignMessage =
   | { readonly kind: "progress"; readonly progress: CampaignProgress }
-  | { readonly kind: "finding"; readonly finding: Finding };
+  | { readonly kind: "finding"; readonly finding: Finding }
+  | { readonly kind: "explore-progress"; readonly progress: ExploreProgress };
 
 export type TaskResult = CheckResult | GuardedReplay | ExploreOutcome | ScenarioVerdict | CampaignResult;
 
@@ -76,6 +77,7 @@ export async function runTask(task: Task, watch: WatchWriter, post: (m: Campaign
         const result = explore({
           ...task.config,
           create: () => guard(create()),
+          onProgress: (progress) => post({ kind: "explore-progress", progress }),
           stop: () => watch.stopRequested || (task.timeMs !== null && Date.now() - started >= task.timeMs),
         });
         return { kind: "done", result };
