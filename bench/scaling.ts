@@ -22,12 +22,16 @@ async function commandsPerSecond(variant: string, jobs: number, timeMs: number):
     property: "delivery-log",
     seed: 1,
     maxCommands: 40,
-    timeMs,
+    deadline: Date.now() + timeMs,
     firstRun: j,
     runStride: jobs,
   }));
   // Both counts run on worker threads, so start-up cost is in both measurements.
-  const results = await runJobs(specs, () => {}, { alwaysWorkers: true });
+  const results = await runJobs(
+    specs,
+    { onProgress: () => {}, onFinding: () => {}, onFault: () => {}, known: () => [] },
+    { runTimeoutMs: 60_000 },
+  );
   const total = sumProgress(results);
   return total.commands / (timeMs / 1000);
 }

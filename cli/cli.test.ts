@@ -123,9 +123,13 @@ describe("bad input gets one line and exit 2", () => {
     [
       "an unreadable counterexample directory",
       ["regress", "/nonexistent/dir"],
-      /\/nonexistent\/dir: cannot read directory: ENOENT/,
+      /\/nonexistent\/dir: cannot read: ENOENT \(no such file or directory\)/,
     ],
-    ["a missing replay file", ["replay", "/nonexistent.json"], /\/nonexistent\.json: cannot read: ENOENT/],
+    [
+      "a missing replay file",
+      ["replay", "/nonexistent.json"],
+      /\/nonexistent\.json: cannot read the counterexample: ENOENT/,
+    ],
   ];
   it.each(cases)("%s", async (_, argv, message) => {
     const r = await run(...argv);

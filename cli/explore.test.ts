@@ -77,7 +77,7 @@ describe("irqcheck explore", () => {
 
   it("rejects bad usage with a message naming the flag", async () => {
     const io = capture().io;
-    await expect(explore([], io)).rejects.toThrow(/--variant NAME or --impl PATH/);
+    await expect(explore([], io)).rejects.toThrow(/give --variant or --impl/);
     await expect(explore(["--variant", "qemu-7.2", "--alphabet", "huge"], io)).rejects.toThrow(UsageError);
     await expect(explore(["--variant", "qemu-7.2", "--depth", "0"], io)).rejects.toThrow(/--depth/);
     await expect(explore(["--variant", "nope"], io)).rejects.toThrow(/unknown variant/);

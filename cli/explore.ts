@@ -4,129 +4,147 @@
  * as `fuzz` saves one (provenance "explore"), or "no divergence up to depth D" with the
  * search's counts. The engine is properties/explore.ts; this file is flags and output.
  */
-import { explainFinding } from "../impl/manifest.ts";
 import { ALPHABETS, type AlphabetName, alphabet } from "../properties/alphabet.ts";
-import { buildCounterexample } from "../properties/counterexample.ts";
-import {
-  type ExploreFinding,
-  type ExploreProgress,
-  type ExploreResult,
-  explore as search,
-} from "../properties/explore.ts";
-import { parse, parseCount, parseDuration, parseProperty } from "./args.ts";
+import { faultDivergence } from "../properties/checker.ts";
+import type { ExploreProgress, ExploreResult } from "../properties/explore.ts";
+import { signatureOf } from "../properties/signature.ts";
+import { count, defineCommand, duration, oneOf, switchFlag, text } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
-import { type Io, processIo } from "./io.ts";
-import { loadImplementation, resolveTopology, resolveVariants } from "./resolve.ts";
-import { saveCounterexample } from "./store.ts";
-
-export const EXPLORE_HELP = `usage: irqcheck explore --variant NAME | --impl PATH [--depth D] [--alphabet ioapic|msi|full]
-                        [--topology small|NAME|FILE] [--time T] [--property delivery-log|guest-visible]
-                        [--all-signatures] [--out DIR] [--json]
-Tries every command sequence of at most D commands (default 8) from a finite alphabet,
-breadth-first, each (reference states, implementation state) pair once: the first divergence
-is a shortest one; it is saved under --out (default counterexamples/) for irqcheck replay.
-Alphabets (see properties/alphabet.ts): ioapic (default) one pin's RTE words, its line, vCPU
-accept/EOI (D1, D2); msi: one IRTE, IEC invalidation, IR on/off and one MSI-X vector (D3,
-D7); full: both, two IRTEs. --all-signatures keeps going and saves the shortest sequence of
-every signature. --time stops cleanly and reports the depth completed.
-Exit 0: no divergence up to the depth completed; 1: divergence found; 2: bad usage or input.`;
+import { prepareOutputDirectory } from "./files.ts";
+import { FindingRecorder, type SavedFinding } from "./finding.ts";
+import { exitStatus, impl, json, out, property, runTimeout, topology } from "./flags.ts";
+import { shrinkHang } from "./hang.ts";
+import type { Io } from "./io.ts";
+import { withSandbox } from "./isolated.ts";
+import { jobVariant } from "./job.ts";
+import { chooseVariant, defaultStore, resolveTopology } from "./resolve.ts";
+import { loggedCommands } from "./run-watch.ts";
+import { DEFAULT_RUN_TIMEOUT_MS, Sandbox } from "./sandbox.ts";
+import { stopOnSignals } from "./signals.ts";
+import type { ExploreOutcome } from "./tasks.ts";
 
 const DEFAULT_DEPTH = 8;
 
+export const EXPLORE = defineCommand({
+  name: "explore",
+  summary: "Tries every command sequence up to a depth, breadth-first: a shortest counterexample, or none.",
+  description: [
+    "Every sequence of at most D commands from a finite alphabet, each (reference states,",
+    "implementation state) pair once: the first divergence is a shortest one; it is saved under --out",
+    "for irqcheck replay. Alphabets (properties/alphabet.ts): ioapic, one pin's RTE words, its line,",
+    "vCPU accept/EOI (D1, D2); msi, one IRTE, IEC invalidation, IR on/off and one MSI-X vector (D3,",
+    "D7); full, both, two IRTEs. The implementation runs in a sandbox worker: a crash, or a command",
+    "that takes longer than --run-timeout, is a finding.",
+  ],
+  flags: {
+    variant: text("NAME", "a built-in variant"),
+    impl,
+    depth: count("D", "longest sequence tried", { max: 64, shownDefault: String(DEFAULT_DEPTH) }),
+    alphabet: oneOf("NAME", "the commands sequences are made of", ALPHABETS, "ioapic"),
+    topology: topology("small"),
+    time: duration("stop cleanly after this long and report the depth completed"),
+    property,
+    "all-signatures": switchFlag("keep going and save the shortest sequence of every signature"),
+    out,
+    json,
+    "run-timeout": { ...runTimeout, help: "per-command budget: a command that takes longer is 'implementation hung'" },
+  },
+  conflicts: [["variant", "impl"]],
+  requiresOneOf: ["variant", "impl"],
+  exit: exitStatus("no divergence up to the depth completed", "divergence found"),
+});
+
+/** Hanging candidates tried when shrinking a hang found by the explorer. */
+const MAX_HANG_SHRINK_TRIES = 3;
+
 export async function explore(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse("explore", argv, {
-    variant: { type: "string" },
-    impl: { type: "string" },
-    depth: { type: "string" },
-    alphabet: { type: "string" },
-    topology: { type: "string" },
-    time: { type: "string" },
-    property: { type: "string" },
-    "all-signatures": { type: "boolean" },
-    out: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean" },
-  });
-  if (values.help) {
-    io.out(EXPLORE_HELP);
+  const { values, help } = EXPLORE.parse(argv);
+  if (help) {
+    io.out(EXPLORE.help());
     return EXIT.OK;
   }
-  if ((values.impl === undefined) === (values.variant === undefined)) {
-    throw new UsageError("irqcheck explore: give --variant NAME or --impl PATH (one of them)");
-  }
-  const property = parseProperty(values.property ?? "delivery-log");
-  const alphabetName = (values.alphabet ?? "ioapic") as AlphabetName;
-  if (!ALPHABETS.includes(alphabetName)) {
-    throw new UsageError(`--alphabet: expected ${ALPHABETS.join(", ")}, got "${values.alphabet}"`);
-  }
-  const depth = values.depth === undefined ? DEFAULT_DEPTH : parseCount("--depth", values.depth, 1, 64);
-  const timeMs = values.time === undefined ? null : parseDuration("--time", values.time);
-  const topology = resolveTopology(values.topology ?? "small");
-  const variant =
-    values.impl !== undefined ? await loadImplementation(values.impl) : resolveVariants([values.variant ?? ""])[0];
-  if (variant === undefined) throw new UsageError("irqcheck explore: no variant");
-  if (variant.create().digest === undefined) {
+  const prop = values.property ?? "delivery-log";
+  const alphabetName = values.alphabet ?? "ioapic";
+  const depth = values.depth ?? DEFAULT_DEPTH;
+  const timeMs = values.time ?? null;
+  const topo = resolveTopology(values.topology ?? "small");
+  const variant = await chooseVariant(values);
+  const loaded = await jobVariant(variant.spec);
+  if (loaded.create().digest === undefined) {
     throw new UsageError(
       `irqcheck explore: ${variant.name} has no digest(): the explorer hashes implementation states (see properties/implementation.ts)`,
     );
   }
-  const commands = alphabet(alphabetName, topology);
+  const outDir = values.out ?? defaultStore();
+  prepareOutputDirectory("--out", outDir);
+  const commands = alphabet(alphabetName, topo);
   const human = values.json !== true;
   io.err(
-    `irqcheck explore: ${variant.name}, alphabet ${alphabetName} (${commands.length} commands), topology ${topology.name}, property ${property}, depth ${depth}${timeMs === null ? "" : `, --time ${timeMs / 1000}s`}`,
+    `irqcheck explore: ${variant.name}, alphabet ${alphabetName} (${commands.length} commands), topology ${topo.name}, property ${prop}, depth ${depth}${timeMs === null ? "" : `, --time ${timeMs / 1000}s`}`,
   );
-
-  const started = Date.now();
   const progress = depthReporter(io);
-  const result = search({
-    topology,
-    alphabet: commands,
-    create: variant.create,
-    variant: variant.name,
-    property,
-    depth,
-    allSignatures: values["all-signatures"] === true,
-    stop: () => timeMs !== null && Date.now() - started >= timeMs,
-    onProgress: progress.update,
+  const runTimeoutMs = values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS;
+  const recorder = new FindingRecorder({ out: outDir, topology: topo, source: "explore", io, human });
+  const sandbox = new Sandbox({
+    runTimeoutMs,
+    perCommand: true,
+    onMessage: (m) => {
+      if (m.kind === "explore-progress") progress.update(m.progress);
+    },
   });
-  progress.done();
-
-  const out = values.out ?? "counterexamples";
-  const divergences = result.findings.map((f) => save(f, variant.name, topology, out));
-  const summary = summarize(result, depth, variant.name, alphabetName, commands.length, divergences);
-  if (human) for (const line of describe(summary)) io.out(line);
-  else io.out(JSON.stringify(summary, null, 2));
-  return divergences.length > 0 ? EXIT.DIVERGED : EXIT.OK;
-}
-
-interface SavedDivergence {
-  readonly file: string;
-  readonly saved: boolean;
-  readonly signature: string;
-  readonly known: readonly string[];
-  readonly length: number;
-  readonly title: string;
-}
-
-function save(
-  f: ExploreFinding,
-  variant: string,
-  topology: Parameters<typeof buildCounterexample>[0]["topology"],
-  out: string,
-): SavedDivergence {
-  const known = explainFinding(variant, `${f.signature.op}/${f.signature.difference}`).map((k) => k.id);
-  const c = buildCounterexample({
-    variant,
-    signature: f.signature,
-    signatureKey: f.key,
-    known,
-    topology,
-    commands: f.commands,
-    divergence: f.divergence,
-    provenance: { tool: "irqcheck 0.1.0", date: new Date().toISOString(), source: "explore" },
-  });
-  const saved = saveCounterexample(out, c);
-  return { file: saved.file, saved: saved.saved, signature: f.key, known, length: f.commands.length, title: c.title };
+  const signals = stopOnSignals(io, "explore", () => sandbox.stop());
+  try {
+    const outcome = await sandbox.run<ExploreOutcome>({
+      kind: "explore",
+      variant: variant.spec,
+      config: {
+        topology: topo,
+        alphabet: commands,
+        variant: variant.name,
+        property: prop,
+        depth,
+        allSignatures: values["all-signatures"],
+      },
+      timeMs,
+    });
+    progress.done();
+    const result = outcome.ok && outcome.value.kind === "done" ? outcome.value.result : null;
+    const failing = !outcome.ok
+      ? {
+          kind: outcome.fault.kind,
+          message: outcome.fault.message,
+          commands: loggedCommands(outcome.fault.snapshot, topo),
+        }
+      : outcome.value.kind === "fault"
+        ? { ...outcome.value.fault, commands: outcome.value.commands }
+        : null;
+    if (result !== null) {
+      for (const f of result.findings)
+        recorder.record({ signature: f.signature, commands: f.commands, divergence: f.divergence });
+    }
+    if (failing !== null && failing.commands !== null && failing.commands.length > 0) {
+      io.err(`irqcheck explore: the implementation ${failing.kind} (${failing.message})`);
+      const { kind, commands: failed } = failing;
+      const found =
+        kind === "hung"
+          ? await withSandbox(runTimeoutMs, (s) =>
+              shrinkHang(
+                { sandbox: s, variant: variant.spec, topology: topo, property: prop, maxHangs: MAX_HANG_SHRINK_TRIES },
+                failed,
+              ),
+            )
+          : failed;
+      const divergence = faultDivergence(topo, prop, found, { kind: failing.kind, message: failing.message });
+      recorder.record({ signature: signatureOf(variant.name, divergence), commands: found, divergence });
+    }
+    const summary = summarize(result, depth, variant.name, alphabetName, commands.length, recorder.entries());
+    if (human) for (const line of describe(summary)) io.out(line);
+    else io.out(JSON.stringify(summary, null, 2));
+    return summary.divergences.length > 0 ? EXIT.DIVERGED : EXIT.OK;
+  } finally {
+    signals.dispose();
+    await sandbox.close();
+  }
 }
 
 export interface ExploreSummary {
@@ -143,35 +161,36 @@ export interface ExploreSummary {
   /** The process's maximum resident set size (getrusage ru_maxrss), in bytes. */
   readonly peakRssBytes: number;
   readonly seconds: number;
-  readonly divergences: readonly SavedDivergence[];
+  readonly divergences: readonly SavedFinding[];
 }
 
 function summarize(
-  r: ExploreResult,
+  r: ExploreResult | null,
   depth: number,
   variant: string,
   alphabetName: AlphabetName,
   alphabetSize: number,
-  divergences: readonly SavedDivergence[],
+  divergences: readonly SavedFinding[],
 ): ExploreSummary {
-  const seconds = r.elapsedMs / 1000;
+  const seconds = (r?.elapsedMs ?? 0) / 1000;
   return {
     variant,
     alphabet: alphabetName,
     alphabetSize,
     depth,
-    depthCompleted: r.depthCompleted,
-    stoppedByTime: r.stopped,
-    states: r.states,
-    transitions: r.transitions,
-    statesPerSecond: Math.round(r.states / Math.max(seconds, 1e-3)),
-    largestFrontier: r.largestFrontier,
+    depthCompleted: r?.depthCompleted ?? 0,
+    stoppedByTime: r?.stopped ?? false,
+    states: r?.states ?? 0,
+    transitions: r?.transitions ?? 0,
+    statesPerSecond: Math.round((r?.states ?? 0) / Math.max(seconds, 1e-3)),
+    largestFrontier: r?.largestFrontier ?? 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     seconds,
     divergences,
   };
 }
 
+/** The summary line (each finding's lines were printed as it was saved). */
 function describe(s: ExploreSummary): string[] {
   const counts = `${s.states} distinct states, ${s.transitions} transitions, ${s.statesPerSecond} states/s, largest frontier ${s.largestFrontier}, peak RSS ${Math.round(s.peakRssBytes / 2 ** 20)} MiB, ${s.seconds.toFixed(1)}s`;
   if (s.divergences.length === 0) {
@@ -180,41 +199,30 @@ function describe(s: ExploreSummary): string[] {
       : `no divergence up to depth ${s.depthCompleted}`;
     return [`${s.variant}: ${bound}: ${counts}`];
   }
-  const shortest = s.divergences[0]?.length ?? 0;
-  const lines = [
+  const shortest = Math.min(...s.divergences.map((d) => d.length));
+  return [
     `${s.variant}: ${s.divergences.length} signature${s.divergences.length === 1 ? "" : "s"}, shortest divergence ${shortest} commands; every sequence up to depth ${s.depthCompleted} tried${s.stoppedByTime ? " (stopped by --time)" : ""}: ${counts}`,
   ];
-  for (const d of s.divergences) {
-    lines.push(
-      `  ${d.saved ? "NEW " : "seen"} ${d.signature.slice(s.variant.length + 1)}  [${d.known.join(",") || "unexplained"}] ${d.length} commands`,
-    );
-    lines.push(`       ${d.title}`);
-    lines.push(
-      `       ${d.saved ? "saved" : "a counterexample with this signature is already saved"}: irqcheck replay ${d.file}`,
-    );
-  }
-  return lines;
 }
 
-/** A line per completed depth; on a terminal also a redrawn line while a depth runs. */
+/** A line per completed depth; a live progress line while a depth runs. */
 function depthReporter(io: Io) {
-  const live = io === processIo && process.stderr.isTTY === true;
   const rate = (p: ExploreProgress) => Math.round(p.states / Math.max(p.elapsedMs / 1000, 1e-3));
   return {
     update(p: ExploreProgress) {
       if (p.depthDone) {
-        if (live) process.stderr.write("\r\x1b[K");
+        io.progress?.(null);
         io.err(
           `depth ${p.depth}: ${p.states} states, frontier ${p.frontier}, ${p.transitions} transitions, ${rate(p)} states/s, ${(p.elapsedMs / 1000).toFixed(1)}s`,
         );
-      } else if (live) {
-        process.stderr.write(
-          `\r\x1b[Kdepth ${p.depth}: ${p.expanded}/${p.frontier} nodes expanded, ${p.states} states, ${rate(p)} states/s, ${(p.elapsedMs / 1000).toFixed(1)}s`,
+      } else {
+        io.progress?.(
+          `depth ${p.depth}: ${p.expanded}/${p.frontier} nodes expanded, ${p.states} states, ${rate(p)} states/s, ${(p.elapsedMs / 1000).toFixed(1)}s`,
         );
       }
     },
     done() {
-      if (live) process.stderr.write("\r\x1b[K");
+      io.progress?.(null);
     },
   };
 }

@@ -2,126 +2,298 @@
  * `irqcheck fuzz`: a campaign against one or more variants. Jobs split the campaign's
  * run space (run r goes to job r mod jobs; shard K/N keeps runs r = K mod N), so a seed
  * and a job count give the same runs, and the same divergences, every time (with --runs;
- * with --time, up to the runs completed).
+ * with --time, up to the runs completed). Each finding is saved the moment it is shrunk;
+ * a hang or crash of the implementation is a finding of its own kind and the job goes on
+ * on a fresh worker; SIGINT, SIGTERM and SIGHUP stop every job after its current run.
  */
 
-import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { explainFinding } from "../impl/manifest.ts";
-import type { Finding } from "../properties/campaign.ts";
-import { buildCounterexample } from "../properties/counterexample.ts";
+import type { Command } from "../model/commands.ts";
+import { type Finding, runSeed } from "../properties/campaign.ts";
+import { faultDivergence } from "../properties/checker.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
-import { parse, parseCount, parseDuration, parseProperty, parseShard } from "./args.ts";
+import { formatSignature, signatureLabel, signatureOf } from "../properties/signature.ts";
+import { count, defineCommand, duration, repeatable, text, value } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
+import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
+import { FindingRecorder, type SavedFinding } from "./finding.ts";
+import { exitStatus, impl, json, out, property, runTimeout, topology } from "./flags.ts";
+import { shrinkHang } from "./hang.ts";
 import type { Io } from "./io.ts";
 import type { JobSpec } from "./job.ts";
 import { junitXml } from "./junit.ts";
-import { runJobs } from "./pool.ts";
+import { type JobFault, runJobs } from "./pool.ts";
 import { progressReporter, sumProgress } from "./progress.ts";
-import { loadImplementation, resolveProfile, resolveTopology, resolveVariants } from "./resolve.ts";
-import { saveCounterexample } from "./store.ts";
+import {
+  defaultStore,
+  displayPath,
+  implReference,
+  loadImplementation,
+  resolveProfile,
+  resolveTopology,
+  resolveVariants,
+} from "./resolve.ts";
+import { loggedCommands } from "./run-watch.ts";
+import { DEFAULT_RUN_TIMEOUT_MS, Sandbox } from "./sandbox.ts";
+import { stopOnSignals } from "./signals.ts";
 
-export const FUZZ_HELP = `usage: irqcheck fuzz [--variant NAME|all ...] [--impl PATH] [--profile NAME ...] [--time 60s | --runs N]
-                     [--seed N] [--jobs N] [--shard K/N] [--max-commands N] [--topology NAME|FILE]
-                     [--property delivery-log|guest-visible] [--out DIR] [--json] [--junit FILE]
-Runs a campaign: random guest sequences through the reference and the variant, step by step;
-every new kind of divergence is shrunk and saved under --out (default counterexamples/).
-Defaults: --variant qemu-7.2 --time 10s, every profile in turn, --jobs = cores, a random seed.
-Exit 0: no divergence; 1: divergences found; 2: bad usage or input.`;
+export const FUZZ = defineCommand({
+  name: "fuzz",
+  summary: "Runs a campaign: random guest sequences through the reference and the variant, step by step.",
+  description: [
+    "Every new kind of divergence is shrunk and saved under --out the moment it is found (never",
+    "overwriting); a crash or hang of the implementation is a finding too. Ctrl-C, SIGTERM or SIGHUP",
+    "stop after the current runs and report; a second Ctrl-C exits at once (what was found is saved).",
+  ],
+  flags: {
+    variant: repeatable("NAME", "a built-in variant, or all (irqcheck variants lists them)", "qemu-7.2"),
+    impl,
+    profile: repeatable("NAME", `a generator profile: ${Object.keys(PROFILES).join(", ")}`, "all, in turn"),
+    time: duration("time budget per variant", "10s"),
+    runs: count("N", "number of runs per variant, instead of a time budget"),
+    seed: count("N", "campaign seed", { min: 0, max: 2 ** 31 - 1, shownDefault: "random" }),
+    jobs: count("N", "worker threads", { max: 64, shownDefault: "the number of cores" }),
+    shard: value("K/N", "run only runs r with r mod N = K (split a campaign over machines)", parseShard),
+    "max-commands": count("N", "longest generated run", { max: 10_000, shownDefault: "40" }),
+    topology: topology("default"),
+    property,
+    out,
+    "run-timeout": runTimeout,
+    json,
+    junit: text("FILE", "also write a JUnit XML report"),
+  },
+  conflicts: [
+    ["variant", "impl"],
+    ["time", "runs"],
+  ],
+  exit: exitStatus("no divergence", "divergences (or implementation crashes or hangs) found"),
+});
 
-interface CampaignOutcome {
-  readonly variant: string;
-  readonly runs: number;
-  readonly commands: number;
-  readonly seconds: number;
-  readonly findings: readonly Finding[];
+/** `--shard K/N`: 0 <= K < N. */
+function parseShard(t: string, flag: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(t.trim());
+  const index = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (m === null || n < 1 || index >= n) throw new UsageError(`${flag}: expected K/N with 0 <= K < N, got "${t}"`);
+  return { index, count: n };
 }
 
 export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse("fuzz", argv, {
-    variant: { type: "string", multiple: true },
-    impl: { type: "string" },
-    profile: { type: "string", multiple: true },
-    time: { type: "string" },
-    runs: { type: "string" },
-    seed: { type: "string" },
-    jobs: { type: "string" },
-    shard: { type: "string" },
-    "max-commands": { type: "string" },
-    topology: { type: "string" },
-    property: { type: "string" },
-    out: { type: "string" },
-    json: { type: "boolean" },
-    junit: { type: "string" },
-    help: { type: "boolean" },
-  });
-  if (values.help) {
-    io.out(FUZZ_HELP);
+  const commandStart = Date.now();
+  const { values, help } = FUZZ.parse(argv);
+  if (help) {
+    io.out(FUZZ.help());
     return EXIT.OK;
   }
-  if (values.impl !== undefined && values.variant !== undefined)
-    throw new UsageError("use --variant or --impl, not both");
-  if (values.time !== undefined && values.runs !== undefined) throw new UsageError("use --time or --runs, not both");
-  const property = parseProperty(values.property ?? "delivery-log");
+  const prop = values.property ?? "delivery-log";
   const profiles = (values.profile ?? Object.keys(PROFILES)).map((p) => resolveProfile(p).name);
-  const topology = resolveTopology(values.topology ?? "default");
-  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : parseCount("--seed", values.seed, 0);
-  const jobs =
-    values.jobs === undefined ? Math.max(1, availableParallelism()) : parseCount("--jobs", values.jobs, 1, 64);
-  const shard = values.shard === undefined ? { index: 0, count: 1 } : parseShard(values.shard);
-  const maxCommands =
-    values["max-commands"] === undefined ? 40 : parseCount("--max-commands", values["max-commands"], 1, 10_000);
-  const runs = values.runs === undefined ? undefined : parseCount("--runs", values.runs);
-  const timeMs = runs !== undefined ? undefined : parseDuration("--time", values.time ?? "10s");
-  const out = values.out ?? "counterexamples";
+  const topo = resolveTopology(values.topology ?? "default");
+  const seed = values.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const jobs = values.jobs ?? Math.max(1, availableParallelism());
+  const shard = values.shard ?? { index: 0, count: 1 };
+  const maxCommands = values["max-commands"] ?? 40;
+  const runs = values.runs;
+  const timeMs = runs !== undefined ? undefined : (values.time ?? 10_000);
+  const runTimeoutMs = values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS;
+  const outDir = values.out ?? defaultStore();
   const variants =
     values.impl !== undefined
       ? [{ spec: { implPath: values.impl }, name: (await loadImplementation(values.impl)).name }]
       : resolveVariants(values.variant ?? ["qemu-7.2"]).map((v) => ({ spec: { name: v.name }, name: v.name }));
+  if (values.junit !== undefined) checkOutputFile("--junit", values.junit);
+  prepareOutputDirectory("--out", outDir);
 
+  const human = values.json !== true;
   io.err(
-    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${property}, topology ${topology.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant`,
+    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${prop}, topology ${topo.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant; saving to ${displayPath(outDir)}`,
   );
-  const outcomes: CampaignOutcome[] = [];
-  for (const v of variants) {
-    const stride = jobs * shard.count;
-    const specs: JobSpec[] = Array.from({ length: jobs }, (_, j) => ({
-      variant: v.spec,
-      profiles,
-      topology,
-      property,
-      seed,
-      maxCommands,
-      firstRun: shard.index + shard.count * j,
-      runStride: stride,
-      ...(runs === undefined
-        ? {}
-        : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
-      ...(timeMs === undefined ? {} : { timeMs }),
-    }));
-    const reporter = progressReporter(v.name, timeMs ?? null);
-    const started = Date.now();
-    // Ctrl-C stops the campaign cleanly: what was found is still shrunk, saved and reported.
-    const stop = new AbortController();
-    const onSigint = () => stop.abort();
-    process.once("SIGINT", onSigint);
-    const results = await runJobs(specs, (parts) => reporter.update(sumProgress(parts)), { stop: stop.signal });
-    process.off("SIGINT", onSigint);
-    reporter.done();
-    const total = sumProgress(results);
-    outcomes.push({
-      variant: v.name,
-      runs: total.runs,
-      commands: total.commands,
-      seconds: (Date.now() - started) / 1000,
-      findings: mergeFindings(results.flatMap((r) => r.findings)),
-    });
+  const recorder = new FindingRecorder({ out: outDir, topology: topo, source: "fuzz", io, human });
+  const stop = new AbortController();
+  const signals = stopOnSignals(io, "fuzz", () => stop.abort());
+  const reports: CampaignReport[] = [];
+  try {
+    for (const [n, v] of variants.entries()) {
+      if (stop.signal.aborted) break;
+      // The first variant's budget counts from the command's start (module loading included).
+      const deadline = timeMs === undefined ? undefined : (n === 0 ? commandStart : Date.now()) + timeMs;
+      const stride = jobs * shard.count;
+      const specs: JobSpec[] = Array.from({ length: jobs }, (_, j) => ({
+        variant: v.spec,
+        profiles,
+        topology: topo,
+        property: prop,
+        seed,
+        maxCommands,
+        firstRun: shard.index + shard.count * j,
+        runStride: stride,
+        ...(runs === undefined
+          ? {}
+          : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
+        ...(deadline === undefined ? {} : { deadline }),
+      }));
+      const reporter = progressReporter(v.name, timeMs ?? null, io);
+      const implProvenance = implReference(v.spec);
+      const started = Date.now();
+      const ofVariant = () => recorder.entries().filter((s) => s.variant === v.name).length;
+      let saveError: unknown = null;
+      const hangSaves: Promise<void>[] = [];
+      const hang: { sandbox: Sandbox | null } = { sandbox: null };
+      const faults: FaultContext = {
+        recorder,
+        io,
+        seed,
+        pending: new Set(),
+        hangSandbox: () => {
+          hang.sandbox ??= new Sandbox({ runTimeoutMs });
+          return hang.sandbox;
+        },
+      };
+      const guardSave = (f: () => void) => {
+        try {
+          f();
+        } catch (e) {
+          saveError ??= e;
+          stop.abort();
+        }
+      };
+      const results = await runJobs(
+        specs,
+        {
+          onProgress: (parts) => reporter.update(sumProgress(parts), ofVariant()),
+          onFinding: (f) =>
+            guardSave(() =>
+              recorder.record({
+                signature: f.signature,
+                commands: f.commands,
+                divergence: f.divergence,
+                msToFind: f.msToFind,
+                provenance: {
+                  ...implProvenance,
+                  profile: f.profile,
+                  seed,
+                  run: f.run,
+                  runSeed: f.runSeed,
+                  originalLength: f.originalLength,
+                },
+              }),
+            ),
+          onFault: (f) =>
+            guardSave(() => {
+              const later = recordFault(f, v.name, faults);
+              if (later !== null)
+                hangSaves.push(
+                  later.catch((e) =>
+                    guardSave(() => {
+                      throw e;
+                    }),
+                  ),
+                );
+            }),
+          known: () => [...recorder.keys(), ...faults.pending],
+        },
+        { runTimeoutMs, stop: stop.signal },
+      );
+      await Promise.all(hangSaves);
+      await hang.sandbox?.close();
+      reporter.done();
+      if (saveError !== null) throw saveError;
+      const total = sumProgress(results);
+      reports.push(
+        report(
+          {
+            variant: v.name,
+            runs: total.runs,
+            commands: total.commands,
+            seconds: (Date.now() - started) / 1000,
+            findings: mergeFindings(results.flatMap((r) => r.findings)),
+          },
+          recorder,
+          seed,
+          profiles,
+          io,
+          human,
+        ),
+      );
+    }
+  } finally {
+    signals.dispose();
   }
-  const reports = outcomes.map((o) => report(o, out, topology, seed, profiles, io, values.json !== true));
+  if (signals.received !== null) io.err(`irqcheck fuzz: stopped by ${signals.received}; every finding above is saved`);
   if (values.json === true)
     io.out(JSON.stringify(reports.length === 1 ? reports[0] : { seed, campaigns: reports }, null, 2));
-  if (values.junit !== undefined) writeFileSync(values.junit, junitXml(reports));
+  if (values.junit !== undefined) {
+    writeReportFile(values.junit, junitXml(reports), "JUnit report");
+    if (human) io.out(`JUnit report: ${values.junit}`);
+  }
   return reports.some((r) => r.divergences.length > 0) ? EXIT.DIVERGED : EXIT.OK;
+}
+
+/** Hanging candidates tried when shrinking a hang (each costs --run-timeout and a fresh worker). */
+const MAX_HANG_SHRINK_TRIES = 6;
+
+/**
+ * A job's worker hung or died: the run's commands up to that point are a finding. A crash
+ * is saved at once; a hang is shrunk first (in its own sandbox, until the deadline), while
+ * the job goes on. Returns the pending save, or null.
+ */
+function recordFault(f: JobFault, variant: string, context: FaultContext): Promise<void> | null {
+  const { spec, run, fault } = f;
+  const { recorder, io, seed, pending } = context;
+  io.err(
+    `irqcheck fuzz: job ${f.job}, run ${run}: the implementation ${fault.kind} (${fault.message}); the job goes on on a fresh worker`,
+  );
+  const logged = loggedCommands(fault.snapshot, spec.topology);
+  if (logged === null) {
+    io.err(`irqcheck fuzz: job ${f.job}, run ${run}: no command had started, so there is nothing to save`);
+    return null;
+  }
+  const info = { kind: fault.kind, message: fault.message };
+  const signature = signatureOf(variant, faultDivergence(spec.topology, spec.property, logged, info));
+  const key = formatSignature(signature);
+  if (recorder.keys().includes(key) || pending.has(key)) return null;
+  const save = (commands: readonly Command[]) =>
+    recorder.record({
+      signature,
+      commands,
+      divergence: faultDivergence(spec.topology, spec.property, commands, info),
+      provenance: {
+        ...implReference(spec.variant),
+        profile: spec.profiles[run % spec.profiles.length] ?? "",
+        seed,
+        run,
+        runSeed: runSeed(seed, run),
+        originalLength: logged.length,
+      },
+    });
+  if (fault.kind === "crashed") {
+    save(logged);
+    return null;
+  }
+  pending.add(key);
+  const shrinking = shrinkHang(
+    {
+      sandbox: context.hangSandbox(),
+      variant: spec.variant,
+      topology: spec.topology,
+      property: spec.property,
+      maxHangs: MAX_HANG_SHRINK_TRIES,
+      ...(spec.deadline === undefined ? {} : { deadline: spec.deadline }),
+    },
+    logged,
+  );
+  return shrinking.then((commands) => {
+    save(commands);
+    pending.delete(key);
+  });
+}
+
+interface FaultContext {
+  readonly recorder: FindingRecorder;
+  readonly io: Io;
+  readonly seed: number;
+  /** Signatures of hangs being shrunk: not reported again meanwhile. */
+  readonly pending: Set<string>;
+  readonly hangSandbox: () => Sandbox;
 }
 
 /** One finding per signature: the one first seen in run order, with every job's repeats. */
@@ -136,6 +308,14 @@ export function mergeFindings(findings: readonly Finding[]): Finding[] {
   return [...byKey.values()];
 }
 
+interface CampaignOutcome {
+  readonly variant: string;
+  readonly runs: number;
+  readonly commands: number;
+  readonly seconds: number;
+  readonly findings: readonly Finding[];
+}
+
 export interface CampaignReport {
   readonly variant: string;
   readonly seed: number;
@@ -143,84 +323,45 @@ export interface CampaignReport {
   readonly commands: number;
   readonly seconds: number;
   readonly commandsPerSecond: number;
-  readonly divergences: readonly {
-    readonly file: string;
-    readonly saved: boolean;
-    readonly signature: string;
-    readonly property: string;
-    readonly known: readonly string[];
-    readonly length: number;
-    readonly step: number;
-    readonly run: number;
+  readonly divergences: readonly (SavedFinding & {
     /** Later runs with the same signature (run them alone with --runs/--shard or `real --run`). */
     readonly repeats: readonly number[];
-    readonly title: string;
-  }[];
+  })[];
 }
 
 function report(
   o: CampaignOutcome,
-  out: string,
-  topology: Parameters<typeof buildCounterexample>[0]["topology"],
+  recorder: FindingRecorder,
   seed: number,
   profiles: readonly string[],
   io: Io,
   human: boolean,
 ): CampaignReport {
   const rate = Math.round(o.commands / Math.max(o.seconds, 1e-3));
+  const earliest = new Map(o.findings.map((f) => [f.key, f]));
+  // Each saved finding, with the earliest run that found it in run order (deterministic for
+  // a seed and job count) and that run's repeats.
+  const divergences = recorder
+    .entries()
+    .filter((s) => s.variant === o.variant)
+    .map((s) => {
+      const f = earliest.get(s.signature);
+      return f === undefined
+        ? { ...s, repeats: [] }
+        : { ...s, run: f.run, length: f.commands.length, step: f.divergence.step, repeats: f.repeats };
+    })
+    .sort((a, b) => (a.run ?? 0) - (b.run ?? 0));
   if (human) {
     io.out(
-      `${o.variant}: ${o.runs} runs, ${o.commands} commands in ${o.seconds.toFixed(1)}s (${rate} commands/s), ${o.findings.length} signature${o.findings.length === 1 ? "" : "s"}`,
+      `${o.variant}: ${o.runs} runs, ${o.commands} commands in ${o.seconds.toFixed(1)}s (${rate} commands/s), ${divergences.length} signature${divergences.length === 1 ? "" : "s"}`,
     );
-  }
-  const divergences = o.findings.map((f) => {
-    const sig = `${f.signature.op}/${f.signature.difference}`;
-    const known = explainFinding(o.variant, sig).map((k) => k.id);
-    const c = buildCounterexample({
-      variant: o.variant,
-      signature: f.signature,
-      signatureKey: f.key,
-      known,
-      topology,
-      commands: f.commands,
-      divergence: f.divergence,
-      provenance: {
-        tool: "irqcheck 0.1.0",
-        date: new Date().toISOString(),
-        source: "fuzz",
-        profile: f.profile,
-        seed,
-        run: f.run,
-        runSeed: f.runSeed,
-        originalLength: f.originalLength,
-      },
-    });
-    const saved = saveCounterexample(out, c);
-    if (human) {
-      io.out(
-        `  ${saved.saved ? "NEW " : "seen"} ${f.key.slice(o.variant.length + 1)}  [${known.join(",") || "unexplained"}] ${f.commands.length} commands, run ${f.run} (${(f.msToFind / 1000).toFixed(2)}s)`,
-      );
-      io.out(`       ${c.title}`);
+    for (const f of o.findings)
       if (f.repeats.length > 0)
         io.out(
-          `       ${f.repeats.length} more run(s) with this signature: ${f.repeats.slice(0, 10).join(", ")}${f.repeats.length > 10 ? ", ..." : ""}`,
+          `  ${signatureLabel(f.signature)}: ${f.repeats.length} more run(s): ${f.repeats.slice(0, 10).join(", ")}${f.repeats.length > 10 ? ", ..." : ""}`,
         );
-      io.out(`       ${saved.saved ? "saved" : "already saved"}: irqcheck replay ${saved.file}`);
-    }
-    return {
-      file: saved.file,
-      saved: saved.saved,
-      signature: f.key,
-      property: f.signature.property,
-      known,
-      length: f.commands.length,
-      step: f.divergence.step,
-      run: f.run,
-      repeats: f.repeats,
-      title: c.title,
-    };
-  });
-  if (human && o.findings.length === 0) io.out(`  no divergence (profiles ${profiles.join(",")})`);
+    if (divergences.length === 0) io.out(`  no divergence (profiles ${profiles.join(",")})`);
+  }
   return {
     variant: o.variant,
     seed,

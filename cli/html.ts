@@ -12,6 +12,7 @@ import type { Divergence } from "../properties/checker.ts";
 import type { Counterexample } from "../properties/counterexample.ts";
 import type { Replay, ReplayStep } from "../properties/replay.ts";
 import { formatCommand } from "../properties/report.ts";
+import { formatSignature } from "../properties/signature.ts";
 import { deliveriesTo, eventCell, faults, implStateCell } from "./html/cells.ts";
 import { divergencePanel } from "./html/divergence.ts";
 import { type Child, empty, h, htmlDocument } from "./html/markup.ts";
@@ -69,7 +70,7 @@ function header(input: TimelineInput): Child {
       `${t.name}: APIC IDs ${t.cpus.map((x) => x.apicId).join(",")} (${t.apicMode}, IOAPIC version ${hex(t.ioapicVersion, 2)})`,
     ],
     ["known divergence", c.known.length > 0 ? c.known.join(", ") : "none (new)"],
-    ["signature", c.signature],
+    ["signature", formatSignature(c.signature)],
     ["provenance", provenance(c)],
   ];
   return h(

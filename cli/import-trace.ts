@@ -13,17 +13,12 @@
  * - The topology is the default one with the CPUs replaced; the IOAPIC version comes from
  *   --ioapic-version, else from the trace (a VER read, an EOI register that acted), else 0x20.
  */
-import { readFileSync } from "node:fs";
-import { explainFinding } from "../impl/manifest.ts";
 import { hex } from "../model/bits.ts";
-import type { Command } from "../model/commands.ts";
 import { defaultTopology, type Topology } from "../model/topology.ts";
-import type { Divergence } from "../properties/checker.ts";
-import { buildCounterexample } from "../properties/counterexample.ts";
+import { faultDivergence } from "../properties/checker.ts";
 import { modelImplementation } from "../properties/reference-implementation.ts";
-import { replayRun } from "../properties/replay.ts";
 import { formatDivergence, formatStep } from "../properties/report.ts";
-import { formatSignature, signatureOf } from "../properties/signature.ts";
+import { signatureOf } from "../properties/signature.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import {
   excerpt,
@@ -35,25 +30,47 @@ import {
   type TracedCommand,
   type TraceIssue,
 } from "../trace/index.ts";
-import { parse, parseCount } from "./args.ts";
+import { count, defineCommand, repeatable, switchFlag, text, wholeNumber } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
+import { prepareOutputDirectory, readInputText } from "./files.ts";
+import { FindingRecorder } from "./finding.ts";
+import { exitStatus, json, runTimeout } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { resolveVariants } from "./resolve.ts";
-import { saveCounterexample } from "./store.ts";
+import { failureLines, isolatedReplay, withSandbox } from "./isolated.ts";
+import { chooseVariant } from "./resolve.ts";
+import { DEFAULT_RUN_TIMEOUT_MS } from "./sandbox.ts";
 
-export const IMPORT_TRACE_HELP = `usage: irqcheck import-trace FILE --variant NAME [--cpus N | --apic-ids 0,1,...]
-       [--rte PIN=0xHEX ...] [--ioapic-version 0x11|0x20] [--save DIR] [--json] [--verbose]
-Rebuilds the guest's and the devices' actions from a QEMU trace (-trace 'ioapic_*', log
-backend, with or without timestamps), runs them on the variant and on the reference, and
-prints every step with the trace line it came from; the diverging step is marked with '>'.
-  --cpus N          vCPUs with APIC IDs 0..N-1 (default 4)
-  --apic-ids LIST   vCPU APIC IDs, e.g. 0,2,4,6
-  --rte PIN=0xHEX   an RTE's value before the first line (repeatable; others are at reset)
-  --ioapic-version  0x11 or 0x20 (default: what the trace shows, else 0x20)
-  --save DIR        write the divergence as a counterexample (irqcheck replay can re-run it)
-  --verbose         list the skipped lines
-A logged read value the reference does not reproduce is reported as a mismatch.
-Exit 1 if the variant diverges, 0 if not, 2 for bad input.`;
+export const IMPORT_TRACE = defineCommand({
+  name: "import-trace",
+  summary: "Replays a QEMU IOAPIC trace against a variant and the reference.",
+  positionals: { shown: "FILE", min: 1, max: 1 },
+  description: [
+    "Rebuilds the guest's and the devices' actions from a QEMU trace (-trace 'ioapic_*', log",
+    "backend, with or without timestamps), runs them on the variant and on the reference, and",
+    "prints every step with the trace line it came from; the diverging step is marked with '>'.",
+    "A logged read value the reference does not reproduce is reported as a mismatch.",
+  ],
+  flags: {
+    variant: text("NAME", "the built-in variant to run (required)"),
+    cpus: count("N", "vCPUs with APIC IDs 0..N-1", { max: 32, shownDefault: "4" }),
+    "apic-ids": text("LIST", "vCPU APIC IDs, e.g. 0,2,4,6"),
+    rte: repeatable("PIN=0xHEX", "an RTE's value before the first line (others are at reset)"),
+    "ioapic-version": text("0x11|0x20", "the IOAPIC version", "what the trace shows, else 0x20"),
+    save: text("DIR", "write the divergence as a counterexample (irqcheck replay can re-run it)"),
+    json,
+    verbose: switchFlag("list the skipped lines"),
+    "run-timeout": runTimeout,
+  },
+  conflicts: [["cpus", "apic-ids"]],
+  requiresOneOf: ["variant"],
+  exit: exitStatus(
+    "no divergence",
+    "the variant diverges (or crashes or hangs); 2 also for an empty, binary or IOAPIC-free trace",
+  ),
+});
+
+/** Traces of a few minutes of guest activity are a few MiB. */
+const TRACE_MAX_BYTES = 256 * 2 ** 20;
 
 const PROPERTY = "delivery-log";
 
@@ -66,38 +83,20 @@ export interface ReadMismatch {
 }
 
 export async function importTrace(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(
-    "import-trace",
-    argv,
-    {
-      variant: { type: "string" },
-      cpus: { type: "string" },
-      "apic-ids": { type: "string" },
-      rte: { type: "string", multiple: true },
-      "ioapic-version": { type: "string" },
-      save: { type: "string" },
-      json: { type: "boolean" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean" },
-    },
-    true,
-  );
-  if (values.help) {
-    io.out(IMPORT_TRACE_HELP);
+  const { values, positionals, help } = IMPORT_TRACE.parse(argv);
+  if (help) {
+    io.out(IMPORT_TRACE.help());
     return EXIT.OK;
   }
-  const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0)
-    throw new UsageError("irqcheck import-trace: expected exactly one trace FILE");
-  if (values.variant === undefined) throw new UsageError("irqcheck import-trace: --variant NAME is required");
-  const [variant] = resolveVariants([values.variant]);
-  if (variant === undefined) throw new UsageError("no variant");
+  const file = positionals[0] ?? "";
+  const variant = await chooseVariant({ variant: values.variant });
   const givenVersion = parseVersion(values["ioapic-version"]);
   const apicIds = parseApicIds(values.cpus, values["apic-ids"]);
   const rtes = parseRteOptions(values.rte ?? []);
   if (!rtes.ok) throw issueError(rtes.issues);
 
-  const text = readTrace(file);
+  if (values.save !== undefined) prepareOutputDirectory("--save", values.save);
+  const text = readInputText(file, "trace", TRACE_MAX_BYTES);
   const imported = importQemuTrace(text, {
     path: file,
     ...(givenVersion === undefined ? {} : { ioapicVersion: givenVersion }),
@@ -107,15 +106,29 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
   const topology = traceTopology(apicIds, givenVersion ?? trace.ioapicVersion?.value ?? 0x20);
   const traced = [...rtePreamble(rtes.value), ...trace.commands];
   const commands = traced.map((t) => t.command);
-  const run = replayRun(topology, variant.create(), commands, PROPERTY);
+  const { replay: run, failure } = await withSandbox(values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS, (sandbox) =>
+    isolatedReplay(sandbox, variant.spec, topology, commands, PROPERTY),
+  );
   const mismatches = readMismatches(topology, traced, trace);
   const d = run.divergence;
   const lineOf = (step: number): number => traced[step]?.line ?? 0;
 
+  const failed =
+    failure === null
+      ? d
+      : faultDivergence(topology, PROPERTY, commands.slice(0, failure.step + 1), {
+          kind: failure.kind,
+          message: failure.message,
+        });
   const saved =
-    values.save === undefined || d === null
+    values.save === undefined || failed === null
       ? null
-      : save(values.save, variant.name, topology, commands.slice(0, d.step + 1), d, file);
+      : new FindingRecorder({ out: values.save, topology, source: "import-trace", io, human: false }).record({
+          signature: signatureOf(variant.name, failed),
+          commands: commands.slice(0, failed.step + 1),
+          divergence: failed,
+          provenance: { traceFile: file },
+        });
   if (values.json === true) {
     io.out(
       JSON.stringify(
@@ -123,22 +136,23 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
           file,
           variant: variant.name,
           property: PROPERTY,
-          diverged: d !== null,
-          step: d?.step ?? null,
-          line: d === null ? null : lineOf(d.step),
-          command: d?.command ?? null,
+          diverged: failed !== null,
+          step: failed?.step ?? null,
+          line: failed === null ? null : lineOf(failed.step),
+          command: failed?.command ?? null,
           expected: d?.allowed.map((a) => ({ observations: a.observations })) ?? [],
           actual: d === null ? null : { observations: d.actual.observations },
           steps: run.steps.length,
           skippedLines: trace.skipped,
           mismatches,
+          ...(failure === null ? {} : { failure }),
           ...(saved === null ? {} : { saved: saved.file }),
         },
         null,
         2,
       ),
     );
-    return d === null ? EXIT.OK : EXIT.DIVERGED;
+    return failed === null ? EXIT.OK : EXIT.DIVERGED;
   }
 
   const apicList = topology.cpus.map((c) => c.apicId);
@@ -152,11 +166,13 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
     for (const s of trace.skipped) io.out(`# skipped line ${s.line} (${s.code}: ${s.reason}): ${s.text}`);
   for (const w of trace.warnings) io.out(`# warning: line ${w.line}: ${w.message} (${w.code})`);
   const steps =
-    d === null
-      ? run.steps.flatMap((s) => formatStep(s.index, s))
-      : formatDivergence(d, apicList).map((l) =>
-          l.startsWith("  DIVERGES") ? l.replace(/ \(/, ` (trace line ${lineOf(d.step)}, `) : l,
-        );
+    failure !== null
+      ? [...run.steps.flatMap((s) => formatStep(s.index, s)), ...failureLines(failure, commands[failure.step])]
+      : d === null
+        ? run.steps.flatMap((s) => formatStep(s.index, s))
+        : formatDivergence(d, apicList).map((l) =>
+            l.startsWith("  DIVERGES") ? l.replace(/ \(/, ` (trace line ${lineOf(d.step)}, `) : l,
+          );
   for (const l of labelSteps(steps, lineOf)) io.out(l);
   if (d !== null) {
     const source = splitLines(text)[lineOf(d.step) - 1];
@@ -164,7 +180,7 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
     const last = run.steps.at(-1);
     if (last !== undefined && last.implState.length > 0)
       io.out(`    ${variant.name} state after the step: ${last.implState.join("; ")}`);
-  } else {
+  } else if (failure === null) {
     io.out(`no divergence: ${variant.name} refines the reference on all ${run.steps.length} steps`);
   }
   for (const m of mismatches)
@@ -172,22 +188,12 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
       `mismatch: line ${m.line}: read of reg ${hex(m.reg, 2)} logged ${hex(m.traced)}, the reference reads ${hex(m.reference)}`,
     );
   if (saved !== null) io.out(`${saved.saved ? "saved" : "already saved"}: irqcheck replay ${saved.file}`);
-  return d === null ? EXIT.OK : EXIT.DIVERGED;
+  return failed === null ? EXIT.OK : EXIT.DIVERGED;
 }
 
 /** One UsageError line per issue, naming the file or flag. */
 function issueError(issues: readonly TraceIssue[]): UsageError {
   return new UsageError(issues.map((i) => `irqcheck import-trace: ${i.path}: ${i.message} (${i.code})`).join("\n"));
-}
-
-function readTrace(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(
-      `irqcheck import-trace: ${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
-  }
 }
 
 function parseVersion(text: string | undefined): 0x11 | 0x20 | undefined {
@@ -198,11 +204,10 @@ function parseVersion(text: string | undefined): 0x11 | 0x20 | undefined {
 }
 
 /** `--cpus N` -> 0..N-1; `--apic-ids 0,2` as given; neither -> the default topology's. */
-function parseApicIds(cpus: string | undefined, list: string | undefined): readonly number[] | undefined {
-  if (cpus !== undefined && list !== undefined) throw new UsageError("--cpus and --apic-ids: give one, not both");
-  if (cpus !== undefined) return Array.from({ length: parseCount("--cpus", cpus, 1, 32) }, (_, i) => i);
+function parseApicIds(cpus: number | undefined, list: string | undefined): readonly number[] | undefined {
+  if (cpus !== undefined) return Array.from({ length: cpus }, (_, i) => i);
   if (list === undefined) return undefined;
-  return list.split(",").map((x) => parseCount("--apic-ids", x.trim(), 0, 254));
+  return list.split(",").map((x) => wholeNumber(x, "--apic-ids", 0, 254));
 }
 
 function traceTopology(apicIds: readonly number[] | undefined, version: number): Topology {
@@ -251,28 +256,4 @@ export function readMismatches(
       ? []
       : [{ line: c.line, reg: c.reg, traced: c.value, reference: value }];
   });
-}
-
-function save(
-  dir: string,
-  variant: string,
-  topology: Topology,
-  commands: readonly Command[],
-  d: Divergence,
-  traceFile: string,
-): { file: string; saved: boolean } {
-  const signature = signatureOf(variant, d);
-  return saveCounterexample(
-    dir,
-    buildCounterexample({
-      variant,
-      signature,
-      signatureKey: formatSignature(signature),
-      known: explainFinding(variant, `${signature.op}/${signature.difference}`).map((k) => k.id),
-      topology,
-      commands,
-      divergence: d,
-      provenance: { tool: "irqcheck 0.1.0", date: new Date().toISOString(), source: "import-trace", traceFile },
-    }),
-  );
 }

@@ -5,36 +5,49 @@
 
 import type { Variant } from "../impl/variants/index.ts";
 import type { Topology } from "../model/topology.ts";
-import { type CampaignProgress, type CampaignResult, runCampaign } from "../properties/campaign.ts";
+import { type CampaignOptions, type CampaignResult, runCampaign } from "../properties/campaign.ts";
 import type { Property } from "../properties/checker.ts";
 import { loadImplementation, resolveProfile, resolveVariants } from "./resolve.ts";
 
+export type VariantSpec = { readonly name: string } | { readonly implPath: string };
+
 export interface JobSpec {
-  readonly variant: { readonly name: string } | { readonly implPath: string };
+  readonly variant: VariantSpec;
   readonly profiles: readonly string[];
   readonly topology: Topology;
   readonly property: Property;
   readonly seed: number;
   readonly maxCommands: number;
   readonly runs?: number;
-  readonly timeMs?: number;
+  /** Stop starting runs at this time (epoch ms): the budget counts from the command's start. */
+  readonly deadline?: number;
   readonly firstRun: number;
   readonly runStride: number;
+  /** Signature keys already found (by an earlier worker of this job): not shrunk again. */
+  readonly known?: readonly string[];
 }
 
-export async function jobVariant(spec: JobSpec): Promise<Variant> {
-  if ("implPath" in spec.variant) return loadImplementation(spec.variant.implPath);
-  const [v] = resolveVariants([spec.variant.name]);
-  if (v === undefined) throw new Error("no variant");
+const loaded = new Map<string, Promise<Variant>>();
+
+/** The variant of a spec; an --impl module is loaded once per thread. */
+export function jobVariant(spec: VariantSpec): Promise<Variant> {
+  if ("name" in spec) {
+    const [v] = resolveVariants([spec.name]);
+    if (v === undefined) throw new Error(`no variant ${spec.name}`);
+    return Promise.resolve(v);
+  }
+  let v = loaded.get(spec.implPath);
+  if (v === undefined) {
+    v = loadImplementation(spec.implPath);
+    loaded.set(spec.implPath, v);
+  }
   return v;
 }
 
-export async function runJob(
-  spec: JobSpec,
-  onProgress?: (p: CampaignProgress) => void,
-  shouldStop?: () => boolean,
-): Promise<CampaignResult> {
-  const v = await jobVariant(spec);
+export type JobHooks = Pick<CampaignOptions, "onProgress" | "onFinding" | "onRunStart" | "shouldStop">;
+
+export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<CampaignResult> {
+  const v = await jobVariant(spec.variant);
   return runCampaign({
     topology: spec.topology,
     variant: v.name,
@@ -44,10 +57,10 @@ export async function runJob(
     seed: spec.seed,
     maxCommands: spec.maxCommands,
     ...(spec.runs === undefined ? {} : { runs: spec.runs }),
-    ...(spec.timeMs === undefined ? {} : { timeMs: spec.timeMs }),
+    ...(spec.deadline === undefined ? {} : { timeMs: Math.max(0, spec.deadline - Date.now()) }),
+    ...(spec.known === undefined ? {} : { known: new Set(spec.known) }),
     firstRun: spec.firstRun,
     runStride: spec.runStride,
-    ...(onProgress === undefined ? {} : { onProgress }),
-    ...(shouldStop === undefined ? {} : { shouldStop }),
+    ...hooks,
   });
 }

@@ -1,51 +1,46 @@
 /** The irqcheck command: dispatch, help, and the one place errors become exit codes. */
-import { EXIT, InputError, UsageError } from "./errors.ts";
-import { explore } from "./explore.ts";
-import { fuzz } from "./fuzz.ts";
-import { importTrace } from "./import-trace.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { EXPLORE, explore } from "./explore.ts";
+import { FUZZ, fuzz } from "./fuzz.ts";
+import { IMPORT_TRACE, importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
-import { matrix } from "./matrix.ts";
-import { merge } from "./merge.ts";
+import { MATRIX, matrix } from "./matrix.ts";
+import { MERGE, merge } from "./merge.ts";
 import { real } from "./real.ts";
-import { regress } from "./regress.ts";
-import { replay } from "./replay.ts";
-import { scenarios } from "./scenarios.ts";
-import { variants } from "./variants.ts";
+import { REGRESS, regress } from "./regress.ts";
+import { REPLAY, replay } from "./replay.ts";
+import { SCENARIOS_COMMAND, scenarios } from "./scenarios.ts";
+import { VARIANTS_COMMAND, variants } from "./variants.ts";
+import { TOOL } from "./version.ts";
 
 type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> = {
-  fuzz: { run: fuzz, summary: "run a fuzz campaign against variants; shrink and save every new divergence" },
-  explore: {
-    run: explore,
-    summary: "exhaustive bounded BFS: a shortest counterexample, or no divergence up to depth D",
-  },
-  replay: { run: replay, summary: "re-run a saved counterexample step by step (trace text, --json, --html)" },
-  regress: {
-    run: regress,
-    summary: "replay every saved counterexample against its variant and the variants that fix it",
-  },
-  variants: { run: variants, summary: "list the built-in variants, what they mirror and their expected verdicts" },
-  matrix: { run: matrix, summary: "every variant x profile: verdicts and time to first divergence" },
-  merge: { run: merge, summary: "merge the counterexample folders of several shards, one file per signature" },
-  "import-trace": {
-    run: importTrace,
-    summary: "replay a QEMU IOAPIC trace (-trace 'ioapic_*') against a variant and the reference",
-  },
-  real: { run: real, summary: "run counterexamples, scenarios or a campaign in the real QEMU + KVM and compare" },
-  scenarios: { run: scenarios, summary: "the scenario library on the reference and every variant (delivery-log)" },
+  fuzz: { run: fuzz, summary: FUZZ.spec.summary },
+  explore: { run: explore, summary: EXPLORE.spec.summary },
+  replay: { run: replay, summary: REPLAY.spec.summary },
+  regress: { run: regress, summary: REGRESS.spec.summary },
+  variants: { run: variants, summary: VARIANTS_COMMAND.spec.summary },
+  matrix: { run: matrix, summary: MATRIX.spec.summary },
+  merge: { run: merge, summary: MERGE.spec.summary },
+  "import-trace": { run: importTrace, summary: IMPORT_TRACE.spec.summary },
+  real: { run: real, summary: "Runs counterexamples, scenarios or a campaign in the real QEMU + KVM and compares." },
+  scenarios: { run: scenarios, summary: SCENARIOS_COMMAND.spec.summary },
 };
 
 export const HELP = `irqcheck: refinement checking of x86 interrupt routing (QEMU IOAPIC, VT-d IR, KVM split irqchip)
 against translate-at-delivery semantics.
 
 usage: irqcheck <command> [options]   (irqcheck <command> --help for its options)
+       irqcheck --version
 
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
   .join("\n")}
 
-Exit status: 0 no divergence, 1 divergence found, 2 bad usage or bad input.`;
+Exit status: 0 no divergence; 1 divergence found (an implementation's crash or hang included);
+2 bad usage or bad input (one line naming the flag, file or field); 3 an internal error of
+irqcheck itself (a bug: please report it, with the output of --debug).`;
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -53,6 +48,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(HELP);
     return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.out(TOOL);
+    return EXIT.OK;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
@@ -62,7 +61,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof InputError) {
+    if (e instanceof UsageError) {
       io.err(e.message);
       if (debug && e.stack !== undefined) io.err(e.stack);
       return EXIT.USAGE;
@@ -71,6 +70,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       `irqcheck ${name}: internal error: ${e instanceof Error ? e.message : String(e)}${debug ? "" : " (--debug for the stack)"}`,
     );
     if (debug && e instanceof Error && e.stack !== undefined) io.err(e.stack);
-    return 3;
+    return EXIT.INTERNAL;
   }
 }

@@ -5,23 +5,35 @@ import { defaultTopology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
 import { SCENARIOS, scenarioColumn } from "../properties/scenarios/index.ts";
-import { parse, parseCount, parseDuration } from "./args.ts";
+import { count, defineCommand, duration } from "./command.ts";
 import { EXIT } from "./errors.ts";
+import { json } from "./flags.ts";
 import type { Io } from "./io.ts";
 
+export const MATRIX = defineCommand({
+  name: "matrix",
+  summary: "Every built-in variant x profile: verdicts and time to the first divergence; scenarios passed.",
+  description: ["One line per cell as it completes goes to stderr (variants x profiles cells, --time each)."],
+  flags: {
+    time: duration("the budget of each cell", "2s"),
+    seed: count("N", "campaign seed", { min: 0, max: 2 ** 31 - 1, shownDefault: "1" }),
+    json,
+  },
+  exit: "Exit status: 0 (divergences are results here); 2 bad usage; 3 an internal error of irqcheck.",
+});
+
 export async function matrix(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse("matrix", argv, {
-    time: { type: "string" },
-    seed: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean" },
-  });
-  if (values.help) {
-    io.out("usage: irqcheck matrix [--time 20s] [--seed N] [--json]\n--time is the budget of each cell (default 2s).");
+  const { values, help } = MATRIX.parse(argv);
+  if (help) {
+    io.out(MATRIX.help());
     return EXIT.OK;
   }
-  const timeMs = parseDuration("--time", values.time ?? "2s");
-  const seed = values.seed === undefined ? 1 : parseCount("--seed", values.seed, 0);
+  const timeMs = values.time ?? 2000;
+  const seed = values.seed ?? 1;
+  const total = VARIANTS.length * Object.keys(PROFILES).length;
+  io.err(
+    `irqcheck matrix: ${total} cells of ${timeMs / 1000}s, seed ${seed}: about ${Math.ceil((total * timeMs) / 1000)}s`,
+  );
   const topology = defaultTopology();
   const cells: {
     variant: string;
@@ -44,6 +56,9 @@ export async function matrix(argv: readonly string[], io: Io): Promise<number> {
         timeMs,
       });
       const first = r.findings[0];
+      io.err(
+        `  [${cells.length + 1}/${total}] ${v.name} x ${p.name}: ${r.runs} runs, ${r.findings.length} signatures${first === undefined ? "" : ` (first after ${(first.msToFind / 1000).toFixed(2)}s)`}`,
+      );
       cells.push({
         variant: v.name,
         profile: p.name,

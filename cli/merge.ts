@@ -1,30 +1,46 @@
 /** `irqcheck merge DIR...`: the union of shards' counterexample folders, one file per signature. */
-import { parse } from "./args.ts";
-import { EXIT, UsageError } from "./errors.ts";
+import { defineCommand } from "./command.ts";
+import { EXIT } from "./errors.ts";
+import { prepareOutputDirectory } from "./files.ts";
+import { out } from "./flags.ts";
 import type { Io } from "./io.ts";
+import { defaultStore, displayPath } from "./resolve.ts";
 import { listCounterexamples, readCounterexample, saveCounterexample } from "./store.ts";
 
+export const MERGE = defineCommand({
+  name: "merge",
+  summary: "Copies every counterexample of the given folders into --out, skipping signatures already there.",
+  positionals: { shown: "DIR...", min: 1, max: Number.POSITIVE_INFINITY },
+  description: [
+    "Folders left by killed campaigns merge too: saving is atomic, so they hold only whole files.",
+    "Every file is read and checked before anything is copied.",
+  ],
+  flags: { out },
+  exit: "Exit status: 0 merged; 2 bad usage or bad input (an invalid file: nothing is copied); 3 an internal error of irqcheck.",
+});
+
 export async function merge(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse("merge", argv, { out: { type: "string" }, help: { type: "boolean" } }, true);
-  if (values.help) {
-    io.out(
-      "usage: irqcheck merge DIR... [--out DIR]\nCopies every counterexample into --out (default counterexamples/), skipping signatures already there.",
-    );
+  const { values, positionals, help } = MERGE.parse(argv);
+  if (help) {
+    io.out(MERGE.help());
     return EXIT.OK;
   }
-  if (positionals.length === 0) throw new UsageError("irqcheck merge: expected one or more DIR");
-  const out = values.out ?? "counterexamples";
+  const outDir = values.out ?? defaultStore();
+  const sources = positionals.flatMap((dir) =>
+    listCounterexamples(dir).map((file) => ({ file, c: readCounterexample(file) })),
+  );
+  prepareOutputDirectory("--out", outDir);
   let added = 0;
   let duplicates = 0;
-  for (const dir of positionals) {
-    for (const file of listCounterexamples(dir)) {
-      const r = saveCounterexample(out, readCounterexample(file));
-      if (r.saved) {
-        added++;
-        io.out(`added ${r.file} (from ${file})`);
-      } else duplicates++;
-    }
+  for (const { file, c } of sources) {
+    const r = saveCounterexample(outDir, c);
+    if (r.saved) {
+      added++;
+      io.out(`added ${r.file} (from ${file})`);
+    } else duplicates++;
   }
-  io.out(`merged ${positionals.length} folders into ${out}: ${added} added, ${duplicates} already present`);
+  io.out(
+    `merged ${positionals.length} folders into ${displayPath(outDir)}: ${added} added, ${duplicates} already present`,
+  );
   return EXIT.OK;
 }

@@ -1,56 +1,112 @@
 /**
- * Running jobs on worker threads (one per job; workers load the TypeScript sources
- * through tsx). One job runs in-process: no start-up cost, plain stack traces. An abort
- * of `stop` ends every job after its current run, with its findings.
+ * Running a campaign's jobs, one sandbox worker each (cli/sandbox.ts; --jobs 1 too, so a
+ * hang can always be stopped). Findings reach the caller as each is shrunk. A job whose
+ * worker hangs or dies is reported with its run and restarted on a fresh worker after
+ * that run, with what it had found. An error of irqcheck's own in one worker stops the
+ * others. An abort of `stop` ends every job after its current run.
  */
-import { Worker } from "node:worker_threads";
-import type { CampaignProgress, CampaignResult } from "../properties/campaign.ts";
-import { UsageError } from "./errors.ts";
-import { type JobSpec, runJob } from "./job.ts";
+import type { CampaignProgress, CampaignResult, Finding } from "../properties/campaign.ts";
+import type { JobSpec } from "./job.ts";
+import { Sandbox, type SandboxFault, type SandboxOutcome } from "./sandbox.ts";
 
-type Message =
-  | { kind: "progress"; progress: CampaignProgress }
-  | { kind: "done"; result: CampaignResult }
-  | { kind: "error"; message: string };
+export interface JobFault {
+  readonly job: number;
+  /** The run that hung or died (global index). */
+  readonly run: number;
+  readonly fault: SandboxFault;
+  readonly spec: JobSpec;
+}
+
+export interface PoolEvents {
+  readonly onProgress: (perJob: readonly (CampaignProgress | null)[]) => void;
+  readonly onFinding: (f: Finding, job: number) => void;
+  /** Must record the fault before it returns: the job restarts with `known()` right after. */
+  readonly onFault: (f: JobFault) => void;
+  /** Signature keys recorded so far (a restarted job does not shrink them again). */
+  readonly known: () => readonly string[];
+}
+
+export interface PoolOptions {
+  readonly runTimeoutMs: number;
+  readonly stop?: AbortSignal;
+}
+
+const ZERO: CampaignProgress = { runs: 0, commands: 0, divergences: 0, signatures: 0, elapsedMs: 0 };
+
+function add(a: CampaignProgress, b: CampaignProgress, elapsedMs: number): CampaignProgress {
+  return {
+    runs: a.runs + b.runs,
+    commands: a.commands + b.commands,
+    divergences: a.divergences + b.divergences,
+    signatures: a.signatures + b.signatures,
+    elapsedMs,
+  };
+}
+
+/** Runs of `spec` done when `run` (which hung or died) ended. */
+const runsThrough = (spec: JobSpec, run: number) => Math.floor((run - spec.firstRun) / spec.runStride) + 1;
+
+/** The rest of a job after `run`, or null if its budget is spent. */
+function resumeAfter(spec: JobSpec, run: number, known: readonly string[]): JobSpec | null {
+  const runs = spec.runs === undefined ? undefined : spec.runs - runsThrough(spec, run);
+  if ((runs !== undefined && runs <= 0) || (spec.deadline !== undefined && Date.now() >= spec.deadline)) return null;
+  return { ...spec, firstRun: run + spec.runStride, known, ...(runs === undefined ? {} : { runs }) };
+}
 
 export async function runJobs(
   specs: readonly JobSpec[],
-  onProgress: (perJob: readonly (CampaignProgress | null)[]) => void,
-  options: { readonly alwaysWorkers?: boolean; readonly stop?: AbortSignal } = {},
+  events: PoolEvents,
+  options: PoolOptions,
 ): Promise<CampaignResult[]> {
   const progress: (CampaignProgress | null)[] = specs.map(() => null);
-  const stopped = () => options.stop?.aborted === true;
-  if (specs.length === 1 && specs[0] !== undefined && options.alwaysWorkers !== true) {
-    return [
-      await runJob(
-        specs[0],
-        (p) => {
-          progress[0] = p;
-          onProgress(progress);
+  const sandboxes: Sandbox[] = [];
+  const stopAll = () => {
+    for (const s of sandboxes) s.stop();
+  };
+  options.stop?.addEventListener("abort", stopAll, { once: true });
+  const startedAt = Date.now();
+
+  const job = async (i: number, first: JobSpec): Promise<CampaignResult> => {
+    let spec: JobSpec | null = first;
+    let before = ZERO;
+    const findings: Finding[] = [];
+    while (spec !== null) {
+      const base = before;
+      const sandbox = new Sandbox({
+        runTimeoutMs: options.runTimeoutMs,
+        ...(spec.deadline === undefined ? {} : { deadline: spec.deadline }),
+        onMessage: (m) => {
+          if (m.kind === "progress") {
+            progress[i] = add(base, m.progress, Date.now() - startedAt);
+            events.onProgress(progress);
+          } else if (m.kind === "finding") {
+            findings.push(m.finding);
+            events.onFinding(m.finding, i);
+          }
         },
-        stopped,
-      ),
-    ];
+      });
+      sandboxes[i] = sandbox;
+      if (options.stop?.aborted === true) sandbox.stop();
+      const r: SandboxOutcome<CampaignResult> = await sandbox.run<CampaignResult>({ kind: "campaign", spec });
+      await sandbox.close();
+      if (r.ok) return { ...add(base, r.value, Date.now() - startedAt), findings };
+      const run: number = Math.max(r.fault.snapshot.run, spec.firstRun);
+      events.onFault({ job: i, run, fault: r.fault, spec });
+      const current = progress[i] ?? base;
+      before = { ...current, runs: base.runs + runsThrough(spec, run), divergences: current.divergences + 1 };
+      progress[i] = before;
+      spec = options.stop?.aborted === true ? null : resumeAfter(spec, run, events.known());
+    }
+    return { ...before, findings };
+  };
+
+  try {
+    return await Promise.all(specs.map((s, i) => job(i, s)));
+  } catch (e) {
+    stopAll();
+    await Promise.all(sandboxes.map((s) => s.close()));
+    throw e;
+  } finally {
+    options.stop?.removeEventListener("abort", stopAll);
   }
-  const stop = new Int32Array(new SharedArrayBuffer(4));
-  options.stop?.addEventListener("abort", () => Atomics.store(stop, 0, 1), { once: true });
-  return Promise.all(
-    specs.map(
-      (spec, i) =>
-        new Promise<CampaignResult>((resolve, reject) => {
-          const worker = new Worker(new URL("../bin/worker.js", import.meta.url), { workerData: { spec, stop } });
-          worker.on("message", (m: Message) => {
-            if (m.kind === "progress") {
-              progress[i] = m.progress;
-              onProgress(progress);
-            } else if (m.kind === "done") resolve(m.result);
-            else reject(new UsageError(m.message));
-          });
-          worker.on("error", reject);
-          worker.on("exit", (code) => {
-            if (code !== 0) reject(new Error(`campaign worker ${i} exited with code ${code}`));
-          });
-        }),
-    ),
-  );
 }

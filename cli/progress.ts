@@ -1,29 +1,24 @@
-/** Live progress: a redrawn line on a TTY, a plain line every few seconds otherwise. */
+/** Live progress of a campaign, through the injected Io (at most ten updates a second). */
 import type { CampaignProgress } from "../properties/campaign.ts";
+import type { Io } from "./io.ts";
 
-export function progressReporter(label: string, budgetMs: number | null, stream: NodeJS.WriteStream = process.stderr) {
-  const tty = stream.isTTY === true;
+export function progressReporter(label: string, budgetMs: number | null, io: Io) {
   let last = 0;
-  const line = (p: CampaignProgress) => {
-    const secs = p.elapsedMs / 1000;
-    const rate = secs > 0 ? Math.round(p.commands / secs) : 0;
-    const left = budgetMs === null ? "" : `, ${Math.max(0, (budgetMs - p.elapsedMs) / 1000).toFixed(0)}s left`;
-    return `${label}: ${p.runs} runs, ${rate} commands/s, ${p.divergences} divergent, ${p.signatures} signatures, ${secs.toFixed(1)}s${left}`;
-  };
   return {
-    update(p: CampaignProgress) {
+    /** `signatures` is counted by the caller: distinct over all jobs. */
+    update(p: CampaignProgress, signatures: number) {
       const now = Date.now();
-      if (tty) {
-        if (now - last < 100) return;
-        last = now;
-        stream.write(`\r\x1b[K${line(p)}`);
-      } else if (now - last >= 5000) {
-        last = now;
-        stream.write(`${line(p)}\n`);
-      }
+      if (io.progress === undefined || now - last < 100) return;
+      last = now;
+      const secs = p.elapsedMs / 1000;
+      const rate = secs > 0 ? Math.round(p.commands / secs) : 0;
+      const left = budgetMs === null ? "" : `, ${Math.max(0, (budgetMs - p.elapsedMs) / 1000).toFixed(0)}s left`;
+      io.progress(
+        `${label}: ${p.runs} runs, ${rate} commands/s, ${p.divergences} divergent, ${signatures} signatures, ${secs.toFixed(1)}s${left}`,
+      );
     },
     done() {
-      if (tty) stream.write("\r\x1b[K");
+      io.progress?.(null);
     },
   };
 }

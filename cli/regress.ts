@@ -1,17 +1,34 @@
 /**
  * `irqcheck regress [DIR]`: every saved counterexample must still diverge on its own
  * variant (a known bug must keep being caught) and must pass on every variant that
- * claims to fix it (the manifest's `fixedBy` of each of its known divergences).
+ * claims to fix it (the manifest's `fixedBy` of each of its known divergences). The
+ * variants run in a sandbox worker: a crash or hang counts as diverging, with its text.
  */
+import { relative } from "node:path";
 import { KNOWN_DIVERGENCES } from "../impl/manifest.ts";
 import { VARIANTS } from "../impl/variants/index.ts";
-import { check } from "../properties/checker.ts";
 import type { Counterexample } from "../properties/counterexample.ts";
-import { parse } from "./args.ts";
-import { EXIT, UsageError } from "./errors.ts";
+import { defineCommand } from "./command.ts";
+import { EXIT } from "./errors.ts";
+import { exitStatus, json, runTimeout } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { resolveVariants } from "./resolve.ts";
+import { isolatedCheck, withSandbox } from "./isolated.ts";
+import { defaultStore, displayPath } from "./resolve.ts";
+import { DEFAULT_RUN_TIMEOUT_MS, type Sandbox } from "./sandbox.ts";
 import { listCounterexamples, readCounterexample } from "./store.ts";
+
+export const REGRESS = defineCommand({
+  name: "regress",
+  summary: "Replays every saved counterexample against its variant and the variants that fix it.",
+  positionals: { shown: "[DIR]", min: 0, max: 1 },
+  description: [
+    "DIR (a folder, searched recursively, or one file) defaults to the counterexamples/ folder of",
+    "the irqcheck checkout, wherever irqcheck is run from. Files a killed campaign left are whole:",
+    "saving is atomic.",
+  ],
+  flags: { json, "run-timeout": runTimeout },
+  exit: exitStatus("every check as expected", "a counterexample no longer diverges, or a fix no longer fixes it"),
+});
 
 export interface RegressRow {
   readonly file: string;
@@ -19,6 +36,8 @@ export interface RegressRow {
   readonly expect: "diverge" | "pass";
   readonly diverged: boolean;
   readonly ok: boolean;
+  /** The implementation crashed or hung on it (counted as diverging). */
+  readonly failure: string | null;
 }
 
 /** The variants that should pass a counterexample: those that claim to fix every one of its known divergences. */
@@ -28,59 +47,61 @@ export function fixingVariants(c: Counterexample): string[] {
   return VARIANTS.map((v) => v.name).filter((n) => n !== c.variant && known.every((d) => d.fixedBy.includes(n)));
 }
 
-export function regressFile(file: string, c: Counterexample): RegressRow[] {
-  const rows: RegressRow[] = [];
-  const own = VARIANTS.find((v) => v.name === c.variant);
+export async function regressFile(sandbox: Sandbox, file: string, c: Counterexample): Promise<RegressRow[]> {
+  const own = VARIANTS.some((v) => v.name === c.variant);
   const plan: [string, "diverge" | "pass"][] = [
-    ...(own === undefined ? [] : [[c.variant, "diverge"] as [string, "diverge"]]),
+    ...(own ? [[c.variant, "diverge"] as [string, "diverge"]] : []),
     ...fixingVariants(c).map((n) => [n, "pass"] as [string, "pass"]),
   ];
+  const rows: RegressRow[] = [];
   for (const [name, expect] of plan) {
-    const [v] = resolveVariants([name]);
-    if (v === undefined) continue;
-    const diverged = !check(c.topology, v.create(), c.commands, c.property).ok;
-    rows.push({ file, variant: name, expect, diverged, ok: diverged === (expect === "diverge") });
+    const r = await isolatedCheck(sandbox, { name }, c.topology, c.commands, c.property);
+    rows.push({ file, variant: name, expect, ...r, ok: r.diverged === (expect === "diverge") });
   }
   return rows;
 }
 
 export async function regress(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(
-    "regress",
-    argv,
-    { json: { type: "boolean" }, help: { type: "boolean" } },
-    true,
-  );
-  if (values.help) {
-    io.out(
-      "usage: irqcheck regress [DIR] [--json]\nReplays every counterexample under DIR (default counterexamples/).",
-    );
+  const { values, positionals, help } = REGRESS.parse(argv);
+  if (help) {
+    io.out(REGRESS.help());
     return EXIT.OK;
   }
-  if (positionals.length > 1) throw new UsageError("irqcheck regress: expected at most one DIR");
-  const dir = positionals[0] ?? "counterexamples";
+  const dir = positionals[0] ?? defaultStore();
   const files = listCounterexamples(dir);
-  const rows = files.flatMap((file) => regressFile(file, readCounterexample(file)));
+  // Every file is read (and checked) before any variant runs.
+  const counterexamples = files.map((file) => ({ file, c: readCounterexample(file) }));
+  io.err(`irqcheck regress: ${files.length} counterexamples under ${displayPath(dir)}`);
+  const rows = await withSandbox(values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS, async (sandbox) => {
+    const out: RegressRow[] = [];
+    for (const { file, c } of counterexamples) out.push(...(await regressFile(sandbox, file, c)));
+    return out;
+  });
   const bad = rows.filter((r) => !r.ok);
   if (values.json === true) {
     io.out(JSON.stringify({ files: files.length, checks: rows.length, failures: bad, rows }, null, 2));
     return bad.length === 0 ? EXIT.OK : EXIT.DIVERGED;
   }
   const names = VARIANTS.map((v) => v.name);
-  io.out(`${"counterexample".padEnd(64)} ${names.map((n) => n.padEnd(12)).join(" ")}`);
+  // Paths relative to DIR, in full: the variant folder and the signature both matter.
+  const shown = (file: string) => relative(dir, file) || file;
+  const width = Math.max("counterexample".length, ...files.map((f) => shown(f).length));
+  const widths = names.map((n) => Math.max(n.length, "diverges!".length));
+  const line = (first: string, cells: readonly string[]) =>
+    `${first.padEnd(width)}  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
+  io.out(line("counterexample", names));
   for (const file of files) {
     const cells = names.map((n) => {
       const r = rows.find((x) => x.file === file && x.variant === n);
-      if (r === undefined) return "-".padEnd(12);
-      const mark = r.diverged ? "diverges" : "passes";
-      return `${mark}${r.ok ? "" : "!"}`.padEnd(12);
+      if (r === undefined) return "-";
+      return `${r.diverged ? "diverges" : "passes"}${r.ok ? "" : "!"}`;
     });
-    io.out(`${file.slice(-64).padEnd(64)} ${cells.join(" ")}`);
+    io.out(line(shown(file), cells));
   }
   io.out(`${files.length} counterexamples, ${rows.length} checks, ${bad.length} unexpected`);
   for (const r of bad) {
     io.out(
-      `UNEXPECTED: ${r.file} on ${r.variant}: expected to ${r.expect}, but it ${r.diverged ? "diverges" : "passes"}`,
+      `UNEXPECTED: ${r.file} on ${r.variant}: expected to ${r.expect}, but it ${r.diverged ? "diverges" : "passes"}${r.failure === null ? "" : ` (${r.failure})`}`,
     );
   }
   return bad.length === 0 ? EXIT.OK : EXIT.DIVERGED;

@@ -1,7 +1,6 @@
 /** Turning names and paths from the command line into variants, profiles and topologies. */
-import { readFileSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
-import { pathToFileURL } from "node:url";
+import { isAbsolute, relative, resolve as resolvePath } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { definitionProblem, type VariantDefinition, variantFromDefinition } from "../impl/variants/definition.ts";
 import { findVariant, VARIANTS, type Variant } from "../impl/variants/index.ts";
@@ -9,6 +8,25 @@ import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
+import { readInputText } from "./files.ts";
+import type { VariantSpec } from "./job.ts";
+
+/**
+ * The repository's counterexample store, wherever irqcheck is run from: `--out` and
+ * `regress` default to it.
+ */
+export function defaultStore(): string {
+  return fileURLToPath(new URL("../counterexamples", import.meta.url));
+}
+
+/** A path as the user would type it from here: relative below the working directory, else absolute. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), resolvePath(path));
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? resolvePath(path) : rel;
+}
+
+/** Topology files are a few hundred bytes. */
+const TOPOLOGY_MAX_BYTES = 2 ** 20;
 
 export function resolveVariants(names: readonly string[]): Variant[] {
   if (names.includes("all")) return [...VARIANTS];
@@ -33,8 +51,11 @@ export async function loadImplementation(path: string): Promise<Variant> {
   const url = pathToFileURL(resolvePath(path)).href;
   let mod: Record<string, unknown>;
   try {
-    // tsx's own loader: a .ts file outside any "type": "module" package loads too.
-    mod = interopNamespace((await tsImport(url, import.meta.url)) as Record<string, unknown>);
+    // tsImport loads a .ts module wherever it lives (a plain import of a .ts file outside a
+    // "type": "module" package is compiled as CommonJS and fails in a cycle).
+    mod = interopNamespace(
+      (/\.[cm]?ts$/.test(path) ? await tsImport(url, import.meta.url) : await import(url)) as Record<string, unknown>,
+    );
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new UsageError(`--impl ${path}: the module failed to load: ${why}`);
@@ -60,7 +81,7 @@ export async function loadImplementation(path: string): Promise<Variant> {
     return { name: `impl:${path}`, summary: "user variant", mirrors: path, create };
   }
   throw new UsageError(
-    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).join(", ") || "no exports"}`,
+    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).filter((k) => k !== "default").join(", ") || "no exports"}`,
   );
 }
 
@@ -73,6 +94,57 @@ function interopNamespace(ns: Record<string, unknown>): Record<string, unknown> 
   return ns;
 }
 
+/**
+ * How a finding records the --impl it came from: a module path made absolute (so `replay`
+ * finds it from anywhere); anything else (such as an `exec:` command line) as given.
+ */
+export function implReference(spec: VariantSpec): { impl: string } | Record<string, never> {
+  if (!("implPath" in spec)) return {};
+  const p = spec.implPath;
+  return { impl: /^[a-z]+:/.test(p) ? p : resolvePath(p) };
+}
+
+/** A variant to run in a sandbox: its spec (plain data) and its name. */
+export interface ChosenVariant {
+  readonly spec: VariantSpec;
+  readonly name: string;
+}
+
+/**
+ * The variant a command runs: `--impl PATH`, else `--variant NAME`, else the one a
+ * counterexample file names (an unknown name there names the file and the field).
+ */
+export async function chooseVariant(
+  given: { readonly impl?: string | undefined; readonly variant?: string | undefined },
+  fromFile?: { readonly file: string; readonly variant: string; readonly impl?: string | undefined },
+): Promise<ChosenVariant> {
+  if (
+    given.impl === undefined &&
+    given.variant === undefined &&
+    fromFile?.impl !== undefined &&
+    findVariant(fromFile.variant) === undefined
+  )
+    return chooseVariant({ impl: fromFile.impl });
+  if (given.impl !== undefined)
+    return { spec: { implPath: given.impl }, name: (await loadImplementation(given.impl)).name };
+  if (given.variant !== undefined) {
+    const [v] = resolveVariants([given.variant]);
+    if (v === undefined) throw new UsageError("--variant: no variant");
+    return { spec: { name: v.name }, name: v.name };
+  }
+  if (fromFile === undefined) throw new UsageError("give --variant NAME or --impl PATH");
+  const v = findVariant(fromFile.variant);
+  if (v === undefined)
+    throw new InputError(fromFile.file, [
+      {
+        path: "$.variant",
+        code: "unknown-variant",
+        message: `no built-in variant "${fromFile.variant}" (known: ${VARIANTS.map((x) => x.name).join(", ")}); give --variant NAME or --impl PATH`,
+      },
+    ]);
+  return { spec: { name: v.name }, name: v.name };
+}
+
 export function resolveProfile(name: string): Profile {
   const p = findProfile(name);
   if (p === undefined) throw new UsageError(`unknown profile "${name}" (known: ${Object.keys(PROFILES).join(", ")})`);
@@ -80,19 +152,16 @@ export function resolveProfile(name: string): Profile {
 }
 
 /** A built-in topology name, or a JSON file. */
-export function resolveTopology(nameOrFile: string): Topology {
+export function resolveTopology(nameOrFile: string, flag = "--topology"): Topology {
   if (Object.hasOwn(TOPOLOGIES, nameOrFile)) {
     const t = TOPOLOGIES[nameOrFile];
     if (t !== undefined) return t;
   }
-  let text: string;
-  try {
-    text = readFileSync(nameOrFile, "utf8");
-  } catch {
+  if (!/[./\\]/.test(nameOrFile))
     throw new UsageError(
-      `--topology: "${nameOrFile}" is neither a built-in topology (${Object.keys(TOPOLOGIES).join(", ")}) nor a readable file`,
+      `${flag}: unknown topology "${nameOrFile}" (built-in: ${Object.keys(TOPOLOGIES).join(", ")}; or a JSON file path)`,
     );
-  }
+  const text = readInputText(nameOrFile, "topology", TOPOLOGY_MAX_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);

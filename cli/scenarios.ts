@@ -5,60 +5,93 @@
  */
 import { VARIANTS } from "../impl/variants/index.ts";
 import {
-  checkScenario,
+  commandsOf,
   referenceMismatches,
   SCENARIOS,
   type Scenario,
   type ScenarioVerdict,
 } from "../properties/scenarios/index.ts";
-import { parse } from "./args.ts";
+import { formatSignature, parseSignature, type Signature } from "../properties/signature.ts";
+import { defineCommand, repeatable, switchFlag, text } from "./command.ts";
 import { EXIT } from "./errors.ts";
+import { exitStatus, impl, json, runTimeout } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { loadImplementation, resolveVariants } from "./resolve.ts";
+import { withSandbox } from "./isolated.ts";
+import { type ChosenVariant, chooseVariant, resolveVariants } from "./resolve.ts";
+import { DEFAULT_RUN_TIMEOUT_MS, type Sandbox } from "./sandbox.ts";
 
-export const SCENARIOS_HELP = `usage: irqcheck scenarios [--variant NAME ... | --impl PATH] [--only TEXT] [--verbose] [--json]
-Runs the scenario library (hand-written command sequences with expected outcomes from the
-82093AA, SDM and VT-d specs; ideas from kvm-unit-tests x86/ioapic.c and x86/intel-iommu.c)
-on the reference and on every variant, property delivery-log. Each cell: pass, or the
-diverging step with its difference and the known divergences it matches.
-  --only TEXT   scenarios whose name contains TEXT
-  --verbose     what each scenario checks, and where its idea comes from
-Exit 1 if the reference disagrees with a scenario, else 0 (variant divergences are results).`;
+export const SCENARIOS_COMMAND = defineCommand({
+  name: "scenarios",
+  summary: "Runs the scenario library on the reference and on every variant, property delivery-log.",
+  description: [
+    "Scenarios are hand-written command sequences with expected outcomes from the 82093AA, SDM and",
+    "VT-d specs (ideas from kvm-unit-tests x86/ioapic.c and x86/intel-iommu.c). Each cell: pass, or",
+    "the diverging step with its difference and the known divergences it matches (or the",
+    "implementation's crash or hang). Variant divergences are results, not failures.",
+  ],
+  flags: {
+    variant: repeatable("NAME", "only this variant", "every built-in variant"),
+    impl,
+    only: text("TEXT", "only scenarios whose name contains TEXT"),
+    verbose: switchFlag("what each scenario checks, and where its idea comes from"),
+    json,
+    "run-timeout": runTimeout,
+  },
+  conflicts: [["variant", "impl"]],
+  exit: exitStatus("the reference agrees with every scenario", "the reference disagrees with a scenario"),
+});
 
 function cell(v: ScenarioVerdict): string {
   if (v.ok) return "pass";
-  const difference = v.signature?.split("/").at(-1) ?? "?";
+  const difference = v.signature === null ? "?" : (parseSignature(v.variant, v.signature)?.difference ?? "?");
   return `#${v.step} ${difference}${v.known.length > 0 ? ` [${v.known.join(",")}]` : ""}`;
 }
 
+/** One scenario on one variant, in the sandbox: a crash is a verdict; a hang too, at the step it hung. */
+async function verdict(sandbox: Sandbox, s: Scenario, v: ChosenVariant): Promise<ScenarioVerdict> {
+  const r = await sandbox.run<ScenarioVerdict>({ kind: "scenario", variant: v.spec, scenario: s.name });
+  if (r.ok) return r.value;
+  const step = Math.max(0, (r.fault.snapshot.commands?.length ?? 1) - 1);
+  const op = commandsOf(s)[step]?.op ?? "reset";
+  const signature: Signature = {
+    variant: v.name,
+    property: "delivery-log",
+    op,
+    difference: `implementation-${r.fault.kind}`,
+  };
+  return { scenario: s.name, variant: v.name, ok: false, step, signature: formatSignature(signature), known: [] };
+}
+
 export async function scenarios(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse("scenarios", argv, {
-    variant: { type: "string", multiple: true },
-    impl: { type: "string" },
-    only: { type: "string" },
-    verbose: { type: "boolean" },
-    json: { type: "boolean" },
-    help: { type: "boolean" },
-  });
-  if (values.help) {
-    io.out(SCENARIOS_HELP);
+  const { values, help } = SCENARIOS_COMMAND.parse(argv);
+  if (help) {
+    io.out(SCENARIOS_COMMAND.help());
     return EXIT.OK;
   }
-  const variants =
+  const variants: ChosenVariant[] =
     values.impl !== undefined
-      ? [await loadImplementation(values.impl)]
-      : values.variant === undefined
-        ? [...VARIANTS]
-        : resolveVariants(values.variant);
+      ? [await chooseVariant({ impl: values.impl })]
+      : (values.variant === undefined ? [...VARIANTS] : resolveVariants(values.variant)).map((v) => ({
+          spec: { name: v.name },
+          name: v.name,
+        }));
   const only = values.only;
   const chosen: readonly Scenario[] = only === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name.includes(only));
-  const rows = chosen.map((s) => ({
-    scenario: s.name,
-    checks: s.checks,
-    idea: s.idea ?? null,
-    reference: referenceMismatches(s),
-    verdicts: variants.map((v) => checkScenario(s, v)),
-  }));
+  const rows = await withSandbox(values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS, async (sandbox) => {
+    const out = [];
+    for (const s of chosen) {
+      const verdicts: ScenarioVerdict[] = [];
+      for (const v of variants) verdicts.push(await verdict(sandbox, s, v));
+      out.push({
+        scenario: s.name,
+        checks: s.checks,
+        idea: s.idea ?? null,
+        reference: referenceMismatches(s),
+        verdicts,
+      });
+    }
+    return out;
+  });
   const referenceFails = rows.filter((r) => r.reference.length > 0).length;
   const code = referenceFails > 0 ? EXIT.DIVERGED : EXIT.OK;
   if (values.json === true) {

@@ -1,43 +1,38 @@
 /**
  * The counterexample store: one folder per variant, one file per signature. Saving is
- * atomic and never overwrites: write a temporary file, then hard-link it to its final
- * name (link fails if the name exists), then remove the temporary.
+ * atomic and never overwrites (files.ts writeNewFile), so a campaign killed at any moment
+ * leaves only whole files, and two campaigns sharing a folder never clobber each other.
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { type Counterexample, parseCounterexample, serializeCounterexample } from "../properties/counterexample.ts";
-import { InputError, UsageError } from "./errors.ts";
+import { signatureLabel } from "../properties/signature.ts";
+import { InputError } from "./errors.ts";
+import { isDirectory, listDirectory, makeDirectory, readInputText, writeNewFile } from "./files.ts";
+
+/** Counterexample files are a few KiB; this bounds what a hostile or broken file can cost. */
+export const COUNTEREXAMPLE_MAX_BYTES = 16 * 2 ** 20;
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
 
 export function fileNameFor(c: Counterexample): string {
-  const [, property, op, difference] = c.signature.split("/");
-  return `${property}--${op}--${difference}.json`.replace(/[^A-Za-z0-9._-]/g, "_");
+  return `${safe(signatureLabel(c.signature).replaceAll("/", "--"))}.json`;
+}
+
+/** The folder a variant's counterexamples live in. */
+export function variantFolder(dir: string, variant: string): string {
+  return join(dir, safe(variant));
 }
 
 /** Save unless a counterexample with the same signature is already there. */
 export function saveCounterexample(dir: string, c: Counterexample): { file: string; saved: boolean } {
-  const folder = join(dir, c.variant.replace(/[^A-Za-z0-9._-]/g, "_"));
-  mkdirSync(folder, { recursive: true });
+  const folder = variantFolder(dir, c.variant);
+  makeDirectory(folder, "counterexample folder");
   const file = join(folder, fileNameFor(c));
-  const tmp = join(folder, `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, serializeCounterexample(c), { flag: "wx" });
-  try {
-    linkSync(tmp, file);
-    return { file, saved: true };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return { file, saved: false };
-    throw e;
-  } finally {
-    unlinkSync(tmp);
-  }
+  return { file, saved: writeNewFile(file, serializeCounterexample(c), "counterexample") };
 }
 
 export function readCounterexample(file: string): Counterexample {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readInputText(file, "counterexample", COUNTEREXAMPLE_MAX_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -51,20 +46,14 @@ export function readCounterexample(file: string): Counterexample {
   return r.value;
 }
 
-/** Every counterexample file under `dir` (recursively), sorted. */
+/** Every counterexample file under `dir` (recursively), sorted; hidden files (temporaries) skipped. */
 export function listCounterexamples(dir: string): string[] {
-  let entries: string[];
-  try {
-    if (statSync(dir).isFile()) return [dir];
-    entries = readdirSync(dir);
-  } catch (e) {
-    throw new UsageError(`${dir}: cannot read directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  if (!isDirectory(dir)) return [dir];
   const out: string[] = [];
-  for (const name of entries.sort()) {
+  for (const name of listDirectory(dir).sort()) {
     if (name.startsWith(".")) continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...listCounterexamples(path));
+    if (isDirectory(path)) out.push(...listCounterexamples(path));
     else if (name.endsWith(".json")) out.push(path);
   }
   return out;

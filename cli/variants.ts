@@ -1,14 +1,23 @@
 /** `irqcheck variants`: name, summary, what it mirrors, expected verdicts. */
 import { KNOWN_DIVERGENCES, PASSING_VARIANTS } from "../impl/manifest.ts";
 import { VARIANTS } from "../impl/variants/index.ts";
-import { parse } from "./args.ts";
+import { defineCommand } from "./command.ts";
 import { EXIT } from "./errors.ts";
+import { json } from "./flags.ts";
 import type { Io } from "./io.ts";
 
+export const VARIANTS_COMMAND = defineCommand({
+  name: "variants",
+  summary: "Lists the built-in variants, what each mirrors, and the divergences each is known to have.",
+  description: [],
+  flags: { json },
+  exit: "Exit status: 0; 2 bad usage.",
+});
+
 export async function variants(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse("variants", argv, { json: { type: "boolean" }, help: { type: "boolean" } });
-  if (values.help) {
-    io.out("usage: irqcheck variants [--json]");
+  const { values, help } = VARIANTS_COMMAND.parse(argv);
+  if (help) {
+    io.out(VARIANTS_COMMAND.help());
     return EXIT.OK;
   }
   const rows = VARIANTS.map((v) => ({
@@ -21,7 +30,7 @@ export async function variants(argv: readonly string[], io: Io): Promise<number>
           .map((d) => d.id)
           .join(", ")}`,
   }));
-  if (values.json === true) {
+  if (values.json) {
     io.out(JSON.stringify(rows, null, 2));
     return EXIT.OK;
   }

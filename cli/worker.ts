@@ -1,21 +1,42 @@
 /**
- * Worker-thread entry: runs one job and posts progress and the result to the parent; a
- * shared stop flag set by the parent ends the campaign after the current run.
+ * Sandbox worker entry (cli/sandbox.ts): runs tasks that touch the implementation under
+ * test, one at a time, posting campaign messages and each task's result. The parent
+ * watches the shared memory this thread writes before every run and command, so it can
+ * stop a hang and name what hung. `process.exit` here would end this thread silently
+ * with a code: it is made to throw instead, so a guarded implementation reports it as a
+ * crash at the command that called it.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type JobSpec, runJob } from "./job.ts";
+import { watchRuns } from "../properties/fault.ts";
+import { UsageError } from "./errors.ts";
+import { WatchWriter } from "./run-watch.ts";
+import { runTask, type Task } from "./tasks.ts";
+
+export class ProcessExitCalled extends Error {
+  override readonly name = "ProcessExitCalled";
+}
 
 const port = parentPort;
 if (port === null) throw new Error("cli/worker.ts must run in a worker thread");
-// The campaign loop is synchronous, so "stop" is a shared flag, not a message.
-const { spec, stop } = workerData as { spec: JobSpec; stop: Int32Array };
-try {
-  const result = await runJob(
-    spec,
-    (progress) => port.postMessage({ kind: "progress", progress }),
-    () => Atomics.load(stop, 0) === 1,
-  );
-  port.postMessage({ kind: "done", result });
-} catch (e) {
-  port.postMessage({ kind: "error", message: e instanceof Error ? e.message : String(e) });
-}
+const { memory, perCommand } = workerData as { memory: SharedArrayBuffer; perCommand: boolean };
+const watch = new WatchWriter(memory, perCommand);
+watchRuns(watch);
+process.exit = ((code?: number | string | null) => {
+  throw new ProcessExitCalled(`the implementation called process.exit(${code ?? ""})`);
+}) as typeof process.exit;
+
+port.on("message", async (task: Task) => {
+  try {
+    const value = await runTask(task, watch, (m) => port.postMessage(m));
+    watch.idle();
+    port.postMessage({ kind: "result", value });
+  } catch (e) {
+    watch.idle();
+    port.postMessage({
+      kind: "error",
+      usage: e instanceof UsageError,
+      message: e instanceof Error ? e.message : String(e),
+      stack: e instanceof Error ? (e.stack ?? "") : "",
+    });
+  }
+});

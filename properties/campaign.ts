@@ -38,6 +38,10 @@ export interface CampaignOptions {
   /** Stop at the first divergence whose signature satisfies this (verdict tests). */
   readonly stopWhen?: (s: Signature) => boolean;
   readonly onProgress?: (p: CampaignProgress) => void;
+  /** Called with each finding as soon as it is shrunk, so it can be saved before the campaign ends. */
+  readonly onFinding?: (f: Finding) => void;
+  /** Called before each run with its global index (a watchdog names the run that hangs). */
+  readonly onRunStart?: (run: number) => void;
   /** Polled between runs: stop early and return what was found (Ctrl-C). */
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -120,6 +124,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const generate = generators[run % generators.length];
     if (generate === undefined) throw new Error("no profile");
     const sequence = generate(seed);
+    o.onRunStart?.(run);
     const r = check(o.topology, o.create(), sequence, o.property);
     runs++;
     commands += r.ok ? sequence.length : r.divergence.step + 1;
@@ -129,7 +134,9 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       const key = formatSignature(signature);
       if (!seen.has(key)) {
         seen.add(key);
-        findings.push(shrinkFinding(o, sequence, r.divergence, signature, key, run, seed, now() - start));
+        const finding = shrinkFinding(o, sequence, r.divergence, signature, key, run, seed, now() - start);
+        findings.push(finding);
+        o.onFinding?.(finding);
         if (o.stopWhen?.(signature) === true) break;
       } else {
         const f = findings.find((x) => x.key === key);
@@ -144,6 +151,27 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   return { ...progress(), findings };
 }
 
+/**
+ * Shrinks a diverging sequence while it diverges with the same signature (the variant
+ * name is not part of the comparison: only what kind of divergence it is).
+ */
+export function shrinkToSignature(
+  topology: Topology,
+  create: ImplementationFactory,
+  property: Property,
+  sequence: readonly Command[],
+  signature: Signature,
+): Command[] {
+  const same = (d: Divergence) => {
+    const s = signatureOf(signature.variant, d);
+    return s.property === signature.property && s.op === signature.op && s.difference === signature.difference;
+  };
+  return shrink(sequence, (candidate) => {
+    const r = check(topology, create(), candidate, property);
+    return r.ok ? { fails: false, step: 0 } : { fails: same(r.divergence), step: r.divergence.step };
+  });
+}
+
 function shrinkFinding(
   o: CampaignOptions,
   sequence: readonly Command[],
@@ -154,11 +182,7 @@ function shrinkFinding(
   seed: string,
   msToFind: number,
 ): Finding {
-  const commands = shrink(sequence, (candidate) => {
-    const r = check(o.topology, o.create(), candidate, o.property);
-    if (r.ok) return { fails: false, step: 0 };
-    return { fails: formatSignature(signatureOf(o.variant, r.divergence)) === key, step: r.divergence.step };
-  });
+  const commands = shrinkToSignature(o.topology, o.create, o.property, sequence, signature);
   const final = check(o.topology, o.create(), commands, o.property);
   return {
     signature,

@@ -10,6 +10,7 @@ import { initialState, type MachineState, stateDigest, step, visible } from "../
 import { formatObservation, type Observation } from "../model/observations.ts";
 import type { Topology } from "../model/topology.ts";
 import { type GuestVisible, visibleEqual } from "../model/visible.ts";
+import { type FaultInfo, guard, ImplementationFault, runFinished } from "./fault.ts";
 import type { Implementation, StepResult } from "./implementation.ts";
 
 /**
@@ -42,6 +43,8 @@ export interface Divergence {
   readonly actual: StepResult;
   /** The implementation's results for the steps before. */
   readonly history: readonly HistoryEntry[];
+  /** Set when the implementation itself failed at this step (fault.ts); `actual` is then a placeholder. */
+  readonly fault?: FaultInfo;
 }
 
 export type CheckResult =
@@ -128,6 +131,53 @@ export class RefinementCursor {
     this.history.push({ command, result: actual });
     return null;
   }
+
+  /** The implementation faulted on `command` (the next step): a divergence of its own kind. */
+  fault(command: Command, fault: FaultInfo): Divergence {
+    const allowed = this.frontier.flatMap((state) =>
+      step(this.topology, state, command).map((o) => ({ observations: o.observations, visible: visible(o.next) })),
+    );
+    return {
+      property: this.property,
+      step: this.history.length,
+      command,
+      allowed,
+      actual: faultResult(fault, allowed[0]?.visible ?? visible(this.frontier[0] ?? initialState(this.topology))),
+      history: this.history.slice(),
+      fault,
+    };
+  }
+}
+
+function faultResult(fault: FaultInfo, placeholder: GuestVisible): StepResult {
+  return { observations: [], visible: placeholder, trace: [`implementation ${fault.kind}: ${fault.message}`] };
+}
+
+/**
+ * A fault seen from outside the faulting thread (a hang, a dead worker): the commands up
+ * to the faulting one, with no implementation results; the reference follows its first
+ * outcome at each earlier step.
+ */
+export function faultDivergence(
+  topology: Topology,
+  property: Property,
+  commands: readonly Command[],
+  fault: FaultInfo,
+): Divergence {
+  const last = commands.at(-1);
+  if (last === undefined) throw new Error("faultDivergence: no command");
+  let state = initialState(topology);
+  for (const command of commands.slice(0, -1)) state = step(topology, state, command)[0]?.next ?? state;
+  const allowed = step(topology, state, last).map((o) => ({ observations: o.observations, visible: visible(o.next) }));
+  return {
+    property,
+    step: commands.length - 1,
+    command: last,
+    allowed,
+    actual: faultResult(fault, allowed[0]?.visible ?? visible(state)),
+    history: [],
+    fault,
+  };
 }
 
 function dedupe(states: MachineState[]): MachineState[] {
@@ -143,13 +193,22 @@ export function check(
   commands: readonly Command[],
   property: Property,
 ): CheckResult {
-  impl.reset(topology);
+  const guarded = guard(impl);
   const cursor = new RefinementCursor(topology, property);
-  for (const command of commands) {
-    const divergence = cursor.advance(command, impl.apply(command));
-    if (divergence !== null) return { ok: false, divergence };
+  try {
+    guarded.reset(topology);
+    for (const command of commands) {
+      const divergence = cursor.advance(command, guarded.apply(command));
+      if (divergence !== null) return { ok: false, divergence };
+    }
+    return { ok: true, steps: commands.length };
+  } catch (e) {
+    const command = e instanceof ImplementationFault ? commands[Math.max(0, e.commands.length - 1)] : undefined;
+    if (!(e instanceof ImplementationFault) || command === undefined) throw e;
+    return { ok: false, divergence: cursor.fault(command, e.fault) };
+  } finally {
+    runFinished();
   }
-  return { ok: true, steps: commands.length };
 }
 
 /** Check precomputed results (a batch backend such as real QEMU). */

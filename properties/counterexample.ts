@@ -9,13 +9,19 @@ import type { Command } from "../model/commands.ts";
 import { formatObservation, type Observation } from "../model/observations.ts";
 import type { Topology } from "../model/topology.ts";
 import type { Divergence } from "./checker.ts";
+import type { FaultInfo } from "./fault.ts";
 import { commandToJson, type Issue, issuesFromZod, type Parsed, parseCommands } from "./language.ts";
 import { formatCommand } from "./report.ts";
-import type { Signature } from "./signature.ts";
+import { formatSignature, parseSignature, type Signature } from "./signature.ts";
 import { parseTopology } from "./topology-file.ts";
 
 export const COUNTEREXAMPLE_FORMAT = "irqcheck-counterexample";
 export const COUNTEREXAMPLE_VERSION = 1;
+/**
+ * Shrunk counterexamples hold a few dozen commands; a replay costs about 0.2 ms per
+ * command, so this bound keeps a hostile or runaway file to a few seconds and bounded memory.
+ */
+export const COUNTEREXAMPLE_MAX_COMMANDS = 20_000;
 
 export interface Provenance {
   readonly tool: string;
@@ -27,15 +33,22 @@ export interface Provenance {
   readonly runSeed?: string;
   readonly originalLength?: number;
   readonly traceFile?: string;
+  /** The --impl module it was found in (absolute path), so `replay FILE` can load it again. */
+  readonly impl?: string;
 }
 
 export interface Counterexample {
   readonly title: string;
   readonly variant: string;
   readonly property: "guest-visible" | "delivery-log";
-  readonly signature: string;
+  readonly signature: Signature;
   /** Known divergence ids the manifest matches (empty: news). */
   readonly known: readonly string[];
+  /**
+   * What the triage step said of the finding when it was saved (e.g. NEW, inherited,
+   * explained by a fix); absent when no triage ran.
+   */
+  readonly classification?: string;
   readonly topology: Topology;
   readonly commands: readonly Command[];
   /** What happened when it was saved: informational; `regress` recomputes it. */
@@ -43,6 +56,8 @@ export interface Counterexample {
     readonly step: number;
     readonly expected: readonly (readonly string[])[];
     readonly actual: readonly string[];
+    /** The implementation crashed or hung at `step` (properties/fault.ts), with its error text. */
+    readonly fault?: FaultInfo;
   };
   readonly provenance: Provenance;
 }
@@ -61,12 +76,19 @@ const fileSchema = z.object({
   property: z.enum(["guest-visible", "delivery-log"]),
   signature: z.string(),
   known: z.array(z.string()),
+  classification: z.string().optional(),
   topology: z.unknown(),
-  commands: z.array(z.unknown()).min(1),
+  commands: z
+    .array(z.unknown())
+    .min(1, { message: "expected at least one command" })
+    .max(COUNTEREXAMPLE_MAX_COMMANDS, {
+      message: `expected at most ${COUNTEREXAMPLE_MAX_COMMANDS} commands (a shrunk counterexample holds a few dozen)`,
+    }),
   divergence: z.object({
     step: z.number().int().min(0),
     expected: z.array(z.array(z.string())),
     actual: z.array(z.string()),
+    fault: z.object({ kind: z.enum(["crashed", "hung"]), message: z.string() }).optional(),
   }),
   provenance: provenanceSchema,
 });
@@ -84,6 +106,7 @@ export function titleOf(variant: string, d: Divergence, apicIds: readonly number
   const did = what(d.actual.observations);
   const should = what(expected);
   const base = `${variant}: step #${d.step} ${formatCommand(d.command)}`;
+  if (d.fault !== undefined) return `${base}: implementation ${d.fault.kind}: ${d.fault.message}`;
   if (did === should)
     return `${base} leaves guest-visible state the reference does not allow (APIC IDs ${apicIds.join(",")})`;
   return `${base} delivers ${did}; the reference says ${should}`;
@@ -92,8 +115,8 @@ export function titleOf(variant: string, d: Divergence, apicIds: readonly number
 export function buildCounterexample(args: {
   variant: string;
   signature: Signature;
-  signatureKey: string;
   known: readonly string[];
+  classification?: string;
   topology: Topology;
   commands: readonly Command[];
   divergence: Divergence;
@@ -104,14 +127,16 @@ export function buildCounterexample(args: {
     title: titleOf(args.variant, args.divergence, apicIds),
     variant: args.variant,
     property: args.signature.property as Counterexample["property"],
-    signature: args.signatureKey,
+    signature: args.signature,
     known: args.known,
+    ...(args.classification === undefined ? {} : { classification: args.classification }),
     topology: args.topology,
     commands: args.commands,
     divergence: {
       step: args.divergence.step,
       expected: args.divergence.allowed.map((a) => a.observations.map(formatObservation)),
-      actual: args.divergence.actual.observations.map(formatObservation),
+      actual: args.divergence.fault === undefined ? args.divergence.actual.observations.map(formatObservation) : [],
+      ...(args.divergence.fault === undefined ? {} : { fault: args.divergence.fault }),
     },
     provenance: args.provenance,
   };
@@ -124,8 +149,9 @@ export function serializeCounterexample(c: Counterexample): string {
     title: c.title,
     variant: c.variant,
     property: c.property,
-    signature: c.signature,
+    signature: formatSignature(c.signature),
     known: c.known,
+    ...(c.classification === undefined ? {} : { classification: c.classification }),
     topology: c.topology,
     commands: c.commands.map(commandToJson),
     divergence: c.divergence,
@@ -158,17 +184,36 @@ export function parseCounterexample(input: unknown): Parsed<Counterexample> {
   const commands = parseCommands(r.data.commands, topology.value, "$.commands");
   if (!commands.ok) return commands;
   const d = r.data;
+  const signature = parseSignature(d.variant, d.signature);
+  if (signature === null) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: "$.signature",
+          code: "bad-signature",
+          message: `expected VARIANT/PROPERTY/OP/DIFFERENCE, found ${JSON.stringify(d.signature)}`,
+        },
+      ],
+    };
+  }
   return {
     ok: true,
     value: {
       title: d.title,
       variant: d.variant,
       property: d.property,
-      signature: d.signature,
+      signature,
       known: d.known,
+      ...(d.classification === undefined ? {} : { classification: d.classification }),
       topology: topology.value,
       commands: commands.value,
-      divergence: d.divergence,
+      divergence: {
+        step: d.divergence.step,
+        expected: d.divergence.expected,
+        actual: d.divergence.actual,
+        ...(d.divergence.fault === undefined ? {} : { fault: d.divergence.fault }),
+      },
       provenance: d.provenance as unknown as Provenance,
     },
   };

@@ -20,7 +20,11 @@ export type DifferenceKind =
   | "rte-state"
   | "lapic-state"
   | "fault-record-state"
-  | "msi-pending-state";
+  | "msi-pending-state"
+  /** The implementation threw, returned a malformed step result or called process.exit (properties/fault.ts). */
+  | "implementation-crashed"
+  /** A run exceeded the per-run budget (--run-timeout). */
+  | "implementation-hung";
 
 type Deliver = Extract<Observation, { kind: "deliver" }>;
 
@@ -75,10 +79,34 @@ export interface Signature {
 }
 
 export function signatureOf(variant: string, d: Divergence): Signature {
+  if (d.fault !== undefined)
+    return { variant, property: d.property, op: d.command.op, difference: `implementation-${d.fault.kind}` };
   const expected = d.allowed[0] ?? { observations: [], visible: d.actual.visible };
   return { variant, property: d.property, op: d.command.op, difference: differenceKind(expected, d.actual) };
 }
 
+/** The whole signature as one string: a map key and the counterexample file's `signature` field. */
 export function formatSignature(s: Signature): string {
   return `${s.variant}/${s.property}/${s.op}/${s.difference}`;
+}
+
+/** The signature without its variant, as reports print it and file names spell it. */
+export function signatureLabel(s: Signature): string {
+  return `${s.property}/${s.op}/${s.difference}`;
+}
+
+/**
+ * Reads back `formatSignature(s)`; the file's own `variant` field names the variant. The variant name may itself hold a
+ * slash (`impl:/home/me/v.ts`), so the three fields are taken from the right.
+ */
+export function parseSignature(variant: string, text: string): Signature | null {
+  const parts = text.split("/");
+  if (parts.length < 4) return null;
+  const [property, op, difference] = parts.slice(-3) as [string, string, string];
+  if (property === "" || op === "" || difference === "") return null;
+  return { variant, property, op, difference: difference as DifferenceKind };
+}
+
+export function sameSignature(a: Signature, b: Signature): boolean {
+  return a.variant === b.variant && a.property === b.property && a.op === b.op && a.difference === b.difference;
 }

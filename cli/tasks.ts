@@ -1,0 +1,131 @@
+/**
+ * The work a sandbox worker does on the parent's behalf (cli/sandbox.ts): everything
+ * that runs the implementation under test. Tasks and results are plain data, so they
+ * cross the thread boundary by structured clone.
+ */
+import type { Command } from "../model/commands.ts";
+import type { Topology } from "../model/topology.ts";
+import { type CampaignProgress, type CampaignResult, type Finding, shrinkToSignature } from "../properties/campaign.ts";
+import { type CheckResult, check, type Property } from "../properties/checker.ts";
+import { type ExploreConfig, type ExploreProgress, type ExploreResult, explore } from "../properties/explore.ts";
+import { type FaultInfo, guard, ImplementationFault } from "../properties/fault.ts";
+import type { ImplementationFactory } from "../properties/implementation.ts";
+import { type Replay, replayRun } from "../properties/replay.ts";
+import { checkScenario, findScenario, type ScenarioVerdict } from "../properties/scenarios/index.ts";
+import { signatureOf } from "../properties/signature.ts";
+import { type JobSpec, jobVariant, runJob, type VariantSpec } from "./job.ts";
+import type { WatchWriter } from "./run-watch.ts";
+
+interface Run {
+  readonly variant: VariantSpec;
+  readonly topology: Topology;
+  readonly commands: readonly Command[];
+  readonly property: Property;
+}
+
+export type Task =
+  | { readonly kind: "campaign"; readonly spec: JobSpec }
+  | ({ readonly kind: "check" } & Run)
+  /** Check, and shrink a divergence keeping its signature (a fault found outside a campaign). */
+  | ({ readonly kind: "shrink" } & Run)
+  | ({ readonly kind: "replay" } & Run)
+  | {
+      readonly kind: "explore";
+      readonly variant: VariantSpec;
+      readonly config: Omit<ExploreConfig, "create" | "stop" | "onProgress" | "now">;
+      readonly timeMs: number | null;
+    }
+  | { readonly kind: "scenario"; readonly variant: VariantSpec; readonly scenario: string };
+
+/** A replay that faulted: the steps before the faulting command, replayed again, and the fault. */
+export interface GuardedReplay {
+  readonly replay: Replay;
+  readonly fault: (FaultInfo & { readonly step: number }) | null;
+}
+
+export type ExploreOutcome =
+  | { readonly kind: "done"; readonly result: ExploreResult }
+  | { readonly kind: "fault"; readonly fault: FaultInfo; readonly commands: readonly Command[] };
+
+/** Messages a campaign or an exploration streams before its result. */
+export type CampaignMessage =
+  | { readonly kind: "progress"; readonly progress: CampaignProgress }
+  | { readonly kind: "finding"; readonly finding: Finding }
+  | { readonly kind: "explore-progress"; readonly progress: ExploreProgress };
+
+export type TaskResult = CheckResult | GuardedReplay | ExploreOutcome | ScenarioVerdict | CampaignResult;
+
+export async function runTask(task: Task, watch: WatchWriter, post: (m: CampaignMessage) => void): Promise<TaskResult> {
+  switch (task.kind) {
+    case "campaign":
+      return runJob(task.spec, {
+        onProgress: (progress) => post({ kind: "progress", progress }),
+        onFinding: (finding) => post({ kind: "finding", finding }),
+        onRunStart: (run) => watch.setRun(run),
+        shouldStop: () => watch.stopRequested,
+      });
+    case "check":
+      return check(task.topology, (await watchedFactory(task.variant, watch))(), task.commands, task.property);
+    case "shrink":
+      return shrunk(task, await watchedFactory(task.variant, watch));
+    case "replay":
+      return guardedReplay(task, await watchedFactory(task.variant, watch));
+    case "explore": {
+      const create = await watchedFactory(task.variant, watch);
+      const started = Date.now();
+      try {
+        const result = explore({
+          ...task.config,
+          create: () => guard(create()),
+          onProgress: (progress) => post({ kind: "explore-progress", progress }),
+          stop: () => watch.stopRequested || (task.timeMs !== null && Date.now() - started >= task.timeMs),
+        });
+        return { kind: "done", result };
+      } catch (e) {
+        if (e instanceof ImplementationFault) return { kind: "fault", fault: e.fault, commands: e.commands };
+        throw e;
+      }
+    }
+    case "scenario": {
+      const s = findScenario(task.scenario);
+      if (s === undefined) throw new Error(`no scenario ${task.scenario}`);
+      const v = await jobVariant(task.variant);
+      return checkScenario(s, { ...v, create: await watchedFactory(task.variant, watch) });
+    }
+  }
+}
+
+/** The variant's factory, timed from the moment it is called (a constructor can hang too). */
+async function watchedFactory(variant: VariantSpec, watch: WatchWriter): Promise<ImplementationFactory> {
+  const v = await jobVariant(variant);
+  return () => {
+    watch.runStarted();
+    return v.create();
+  };
+}
+
+/** The sequence shrunk to the same signature (a fault found outside a campaign); `ok` if it does not diverge. */
+function shrunk(run: Run, create: ImplementationFactory): CheckResult {
+  const first = check(run.topology, create(), run.commands, run.property);
+  if (first.ok) return first;
+  const commands = shrinkToSignature(
+    run.topology,
+    create,
+    run.property,
+    run.commands,
+    signatureOf("", first.divergence),
+  );
+  return check(run.topology, create(), commands, run.property);
+}
+
+function guardedReplay(run: Run, create: ImplementationFactory): GuardedReplay {
+  const first = check(run.topology, create(), run.commands, run.property);
+  const fault = first.ok ? undefined : first.divergence.fault;
+  if (first.ok || fault === undefined)
+    return { replay: replayRun(run.topology, guard(create()), run.commands, run.property), fault: null };
+  const step = first.divergence.step;
+  return {
+    replay: replayRun(run.topology, guard(create()), run.commands.slice(0, step), run.property),
+    fault: { ...fault, step },
+  };
+}

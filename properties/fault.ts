@@ -1,0 +1,147 @@
+/**
+ * The implementation under test is untrusted code: a user's `--impl` module, an
+ * out-of-process implementation, a variant being rewritten. Whatever it does, the checker
+ * must get a well-formed StepResult or a fault it can report as a finding of its own
+ * kind. `guard` wraps an implementation so that a throw (any Error subclass, or anything
+ * thrown; `process.exit` is made to throw in the worker that runs it) or a malformed
+ * result becomes an ImplementationFault naming the commands applied since reset. A hang
+ * cannot be caught in the thread that hangs: a `RunWatch` (installed by the worker that
+ * runs implementations, cli/sandbox.ts) records each run's start and commands where the
+ * thread that watches can read them.
+ */
+import type { Command } from "../model/commands.ts";
+import type { Topology } from "../model/topology.ts";
+import type { Implementation, StepResult } from "./implementation.ts";
+
+export type FaultKind = "crashed" | "hung";
+
+/** What a divergence caused by the implementation itself carries (checker.ts). */
+export interface FaultInfo {
+  readonly kind: FaultKind;
+  /** The error text: the thrown error's name and message, or what is malformed. */
+  readonly message: string;
+}
+
+export class ImplementationFault extends Error {
+  override readonly name = "ImplementationFault";
+  constructor(
+    readonly fault: FaultInfo,
+    /** Every command applied since reset, the faulting one last (empty: reset faulted). */
+    readonly commands: readonly Command[],
+  ) {
+    super(`implementation ${fault.kind}: ${fault.message}`);
+  }
+}
+
+/** Where a watched thread reports each run's start and each command, before running it. */
+export interface RunWatch {
+  runStarted(): void;
+  commandStarted(command: Command, step: number): void;
+  /** Between runs: nothing of the implementation is running. */
+  idle(): void;
+}
+
+let watch: RunWatch | null = null;
+
+/** Install (or remove) the watch for every guarded implementation of this thread. */
+export function watchRuns(w: RunWatch | null): void {
+  watch = w;
+}
+
+/** A checked run is over: the watch stops timing it. */
+export function runFinished(): void {
+  watch?.idle();
+}
+
+export function describeThrown(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`.split("\n")[0] ?? e.name;
+  try {
+    return `threw ${JSON.stringify(e) ?? String(e)}`;
+  } catch {
+    return `threw ${String(e)}`;
+  }
+}
+
+const isWords = (x: unknown, n?: number) =>
+  Array.isArray(x) && (n === undefined || x.length === n) && x.every((w) => typeof w === "number");
+
+/**
+ * The shape the checker relies on, checked cheaply (no schema library on the hot path):
+ * the arrays are there, with the topology's lengths, and every observation has a kind.
+ * Returns what is wrong, or null.
+ */
+export function malformedStepResult(r: unknown, topology: Topology): string | null {
+  if (typeof r !== "object" || r === null) return `step result is ${r === null ? "null" : typeof r}, not an object`;
+  const { observations, visible, trace } = r as Partial<Record<keyof StepResult, unknown>>;
+  if (!Array.isArray(observations)) return "step result has no observations array";
+  for (const [i, o] of observations.entries()) {
+    const kind = (o as { kind?: unknown } | null)?.kind;
+    if (kind !== "deliver" && kind !== "fault" && kind !== "read")
+      return `observations[${i}] has kind ${JSON.stringify(kind)}, expected deliver, fault or read`;
+  }
+  if (!Array.isArray(trace)) return "step result has no trace array";
+  if (typeof visible !== "object" || visible === null) return "step result has no visible object";
+  const v = visible as Record<string, unknown>;
+  if (typeof v.ioapicId !== "number") return "visible.ioapicId is not a number";
+  if (!isWords(v.rtes)) return "visible.rtes is not an array of numbers";
+  if (typeof v.faultOverflow !== "boolean") return "visible.faultOverflow is not a boolean";
+  if (!Array.isArray(v.faultRecords)) return "visible.faultRecords is not an array";
+  if (!isWords(v.msiPending, topology.msiDevices.length))
+    return `visible.msiPending is not an array of ${topology.msiDevices.length} numbers`;
+  if (!Array.isArray(v.lapics) || v.lapics.length !== topology.cpus.length)
+    return `visible.lapics is not an array of ${topology.cpus.length} (one per vCPU)`;
+  for (const [i, l] of v.lapics.entries()) {
+    const x = l as Record<string, unknown> | null;
+    if (x === null || !isWords(x.irr, 8) || !isWords(x.isr, 8) || !isWords(x.tmr, 8))
+      return `visible.lapics[${i}] needs irr, isr and tmr as 8 words each`;
+  }
+  return null;
+}
+
+const GUARDED = Symbol("guarded");
+
+/** The implementation with every fault turned into an ImplementationFault (idempotent). */
+export function guard(impl: Implementation): Implementation {
+  if ((impl as { [GUARDED]?: true })[GUARDED] === true) return impl;
+  let topology: Topology | null = null;
+  let applied: Command[] = [];
+  const fail = (message: string): never => {
+    throw new ImplementationFault({ kind: "crashed", message }, applied);
+  };
+  const call = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ImplementationFault) throw e;
+      return fail(describeThrown(e));
+    }
+  };
+  const guarded: Implementation & { [GUARDED]: true } = {
+    [GUARDED]: true,
+    get name() {
+      return impl.name;
+    },
+    reset(t) {
+      topology = t;
+      applied = [];
+      watch?.runStarted();
+      call(() => impl.reset(t));
+    },
+    apply(command) {
+      applied.push(command);
+      watch?.commandStarted(command, applied.length - 1);
+      const r = call(() => impl.apply(command));
+      const wrong = topology === null ? "apply before reset" : malformedStepResult(r, topology);
+      if (wrong !== null) fail(`malformed step result: ${wrong}`);
+      return r;
+    },
+    describe() {
+      const lines = call(() => impl.describe());
+      if (!Array.isArray(lines) || lines.some((l) => typeof l !== "string"))
+        fail("malformed describe(): expected an array of strings");
+      return lines;
+    },
+    ...(impl.digest === undefined ? {} : { digest: () => call(() => impl.digest?.() ?? "") }),
+  };
+  return guarded;
+}
