@@ -26,13 +26,25 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const SEED_FILE = "counterexamples/qemu-7.2/seed--linux-level-irq-move-pin5.json";
 
 describe("irqcheck fuzz", () => {
-  it("finds, shrinks and saves the seed bug on qemu-7.2, and prints the replay command (exit 1)", async () => {
+  it("finds, shrinks and saves the seed bug on qemu-7.2 as known (D1), prints the replay command, exits 0", async () => {
     const out = join(scratch, "fuzz1");
     const r = await fuzz(out, { variant: "qemu-7.2", profile: "linux", runs: "300", seed: "1" });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/known +delivery-log\/ioapic\.write\/misrouted-delivery \[D1,D2\]/);
+    expect(r.out).toMatch(/irqcheck replay .*delivery-log--ioapic\.write--misrouted-delivery--known-D1_D2\.json/);
+    expect(readdirSync(join(out, "qemu-7.2"))).toContain(
+      "delivery-log--ioapic.write--misrouted-delivery--known-D1_D2.json",
+    );
+  });
+
+  it("--fail-on any: known divergences fail the run too (exit 1)", async () => {
+    const r = await fuzz(
+      join(scratch, "failon"),
+      { variant: "qemu-7.2", profile: "linux", runs: "300", seed: "1" },
+      "--fail-on",
+      "any",
+    );
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/NEW +delivery-log\/ioapic\.write\/misrouted-delivery +\[D1,D2\]/);
-    expect(r.out).toMatch(/irqcheck replay .*delivery-log--ioapic\.write--misrouted-delivery\.json/);
-    expect(readdirSync(join(out, "qemu-7.2"))).toContain("delivery-log--ioapic.write--misrouted-delivery.json");
   });
 
   it("finds nothing on irqfd-cache and exits 0", async () => {
@@ -85,7 +97,8 @@ describe("irqcheck fuzz", () => {
     const failures = text.match(/<failure /g)?.length ?? 0;
     expect(failures).toBeGreaterThan(0);
     expect(text).toContain(`failures="${failures}"`);
-    expect(r.code).toBe(1);
+    // qemu-8.0's findings in 200 runs are all known divergences: listed, but not a failure of the run.
+    expect(r.code).toBe(0);
   });
 
   it("--shard K/N splits the run space: the shards' runs add up", async () => {

@@ -11,11 +11,11 @@ import { signatureOf } from "../properties/signature.ts";
 import { count, defineCommand, duration, oneOf, switchFlag, text } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { prepareOutputDirectory } from "./files.ts";
-import { FindingRecorder, type SavedFinding } from "./finding.ts";
-import { exitStatus, impl, json, out, property, runTimeout, topology } from "./flags.ts";
+import { FindingRecorder, failsRun, type SavedFinding } from "./finding.ts";
+import { baseline, exitStatus, failOn, impl, json, out, property, runTimeout, topology } from "./flags.ts";
 import { shrinkHang } from "./hang.ts";
 import type { Io } from "./io.ts";
-import { withSandbox } from "./isolated.ts";
+import { isolatedTriage, withSandbox } from "./isolated.ts";
 import { jobVariant } from "./job.ts";
 import { chooseVariant, defaultStore, resolveTopology } from "./resolve.ts";
 import { loggedCommands } from "./run-watch.ts";
@@ -39,6 +39,8 @@ export const EXPLORE = defineCommand({
   flags: {
     variant: text("NAME", "a built-in variant"),
     impl,
+    baseline,
+    "fail-on": failOn,
     depth: count("D", "longest sequence tried", { max: 64, shownDefault: String(DEFAULT_DEPTH) }),
     alphabet: oneOf("NAME", "the commands sequences are made of", ALPHABETS, "ioapic"),
     topology: topology("small"),
@@ -119,8 +121,16 @@ export async function explore(argv: readonly string[], io: Io): Promise<number> 
         ? { ...outcome.value.fault, commands: outcome.value.commands }
         : null;
     if (result !== null) {
-      for (const f of result.findings)
-        recorder.record({ signature: f.signature, commands: f.commands, divergence: f.divergence });
+      for (const f of result.findings) {
+        const classification = await isolatedTriage(
+          sandbox,
+          variant.spec,
+          { topology: topo, commands: f.commands, property: prop },
+          f.signature,
+          values.baseline,
+        );
+        recorder.record({ signature: f.signature, classification, commands: f.commands, divergence: f.divergence });
+      }
     }
     if (failing !== null && failing.commands !== null && failing.commands.length > 0) {
       io.err(`irqcheck explore: the implementation ${failing.kind} (${failing.message})`);
@@ -135,12 +145,18 @@ export async function explore(argv: readonly string[], io: Io): Promise<number> 
             )
           : failed;
       const divergence = faultDivergence(topo, prop, found, { kind: failing.kind, message: failing.message });
-      recorder.record({ signature: signatureOf(variant.name, divergence), commands: found, divergence });
+      recorder.record({
+        signature: signatureOf(variant.name, divergence),
+        classification: null,
+        commands: found,
+        divergence,
+      });
     }
     const summary = summarize(result, depth, variant.name, alphabetName, commands.length, recorder.entries());
     if (human) for (const line of describe(summary)) io.out(line);
     else io.out(JSON.stringify(summary, null, 2));
-    return summary.divergences.length > 0 ? EXIT.DIVERGED : EXIT.OK;
+    const failOnWhat = values["fail-on"] ?? "new";
+    return recorder.entries().some((d) => failsRun(d, failOnWhat)) ? EXIT.DIVERGED : EXIT.OK;
   } finally {
     signals.dispose();
     await sandbox.close();

@@ -1,22 +1,30 @@
 /**
  * A finding, from divergence to disk to report, in one place for fuzz, explore and
- * import-trace: label it with the known divergences it matches (impl/manifest.ts), let
- * the optional triage step classify it, build the counterexample, save it at once
+ * import-trace: take its triage (impl/triage.ts: new, inherited, known or unexplained, and
+ * the known divergences whose fixes remove it), build the counterexample, save it at once
  * (atomically, never overwriting), and print its lines. Findings are keyed by their typed
- * signature, so the same kind found twice is saved once.
+ * signature and their triage, so the same kind of bug found twice is saved once and two
+ * bugs that share a signature are both kept.
  */
-import { explainFinding } from "../impl/manifest.ts";
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import type { Divergence } from "../properties/checker.ts";
 import { buildCounterexample, type Counterexample, type Provenance } from "../properties/counterexample.ts";
-import { formatSignature, type Signature, signatureLabel } from "../properties/signature.ts";
+import {
+  type Classification,
+  findingKey,
+  formatSignature,
+  type Signature,
+  signatureLabel,
+} from "../properties/signature.ts";
 import type { Io } from "./io.ts";
 import { saveCounterexample } from "./store.ts";
 import { TOOL } from "./version.ts";
 
 export interface NewFinding {
   readonly signature: Signature;
+  /** Its triage; null: not triaged (an implementation crash or hang), reported as unexplained. */
+  readonly classification: Classification | null;
   readonly commands: readonly Command[];
   readonly divergence: Divergence;
   /** Where it came from, beyond tool, date and source (run, seed, profile, trace file). */
@@ -32,9 +40,14 @@ export interface SavedFinding {
   readonly variant: string;
   /** The whole signature (formatSignature). */
   readonly signature: string;
+  /** What the finding is kept apart by: its signature and its triage (findingKey). */
+  readonly key: string;
   readonly property: string;
   readonly known: readonly string[];
-  readonly classification: string | null;
+  /** new, inherited, known or unexplained. */
+  readonly status: string;
+  /** The variant it was triaged against, if any. */
+  readonly baseline: string | null;
   readonly length: number;
   readonly step: number;
   readonly run: number | null;
@@ -43,9 +56,6 @@ export interface SavedFinding {
   readonly fault: string | null;
 }
 
-/** The triage seam: what to say of a finding (NEW, inherited, explained by a fix), stored and printed. */
-export type Classify = (c: Counterexample) => string | undefined;
-
 export interface RecorderOptions {
   readonly out: string;
   readonly topology: Topology;
@@ -53,7 +63,6 @@ export interface RecorderOptions {
   readonly io: Io;
   /** Print each finding's lines as it is saved (false under --json). */
   readonly human: boolean;
-  readonly classify?: Classify;
 }
 
 export class FindingRecorder {
@@ -71,33 +80,36 @@ export class FindingRecorder {
     return [...this.byKey.values()];
   }
 
-  /** Build, classify, save and print a finding; a signature recorded before is returned as it was. */
+  /** Build, save and print a finding; one recorded before (same signature and triage) is returned as it was. */
   record(f: NewFinding): SavedFinding {
-    const key = formatSignature(f.signature);
+    const key = findingKey(f.signature, f.classification);
     const seen = this.byKey.get(key);
     if (seen !== undefined) return seen;
     const o = this.options;
-    const base = buildCounterexample({
+    const cls = f.classification;
+    const c: Counterexample = buildCounterexample({
       variant: f.signature.variant,
       signature: f.signature,
-      known: explainFinding(f.signature.variant, `${f.signature.op}/${f.signature.difference}`).map((k) => k.id),
+      known: cls?.known ?? [],
+      classification:
+        cls === null ? "unexplained" : `${cls.status}${cls.baseline === null ? "" : ` (baseline ${cls.baseline})`}`,
       topology: o.topology,
       commands: f.commands,
       divergence: f.divergence,
       provenance: { tool: TOOL, date: new Date().toISOString(), source: o.source, ...f.provenance },
     });
-    const classification = o.classify?.(base);
-    const c = classification === undefined ? base : { ...base, classification };
     const stored = saveCounterexample(o.out, c);
     const fault = f.divergence.fault;
     const saved: SavedFinding = {
       file: stored.file,
       saved: stored.saved,
       variant: f.signature.variant,
-      signature: key,
+      signature: formatSignature(f.signature),
+      key,
       property: f.signature.property,
       known: c.known,
-      classification: classification ?? null,
+      status: cls?.status ?? "unexplained",
+      baseline: cls?.baseline ?? null,
       length: f.commands.length,
       step: f.divergence.step,
       run: f.provenance?.run ?? null,
@@ -106,6 +118,7 @@ export class FindingRecorder {
     };
     this.byKey.set(key, saved);
     if (o.human) for (const line of findingLines(f, saved)) o.io.out(line);
+
     return saved;
   }
 }
@@ -113,10 +126,25 @@ export class FindingRecorder {
 function findingLines(f: NewFinding, s: SavedFinding): string[] {
   const where =
     s.run === null ? "" : `, run ${s.run}${f.msToFind === undefined ? "" : ` (${(f.msToFind / 1000).toFixed(2)}s)`}`;
-  const tags = `[${s.known.join(",") || "unexplained"}]${s.classification === null ? "" : ` ${s.classification}`}`;
+  const known = s.known.length === 0 ? "" : ` [${s.known.join(",")}]`;
+  const against =
+    s.baseline === null ? "" : s.status === "new" ? ` (${s.baseline} does not diverge)` : ` (as ${s.baseline})`;
   return [
-    `  ${s.saved ? "NEW " : "seen"} ${signatureLabel(f.signature)}  ${tags} ${s.length} commands${where}`,
+    `  ${STATUS_LABEL[s.status] ?? s.status} ${signatureLabel(f.signature)}${known}${against} ${s.length} commands${where}`,
     `       ${s.title}`,
     `       ${s.saved ? "saved" : "already saved"}: irqcheck replay ${s.file}`,
   ];
+}
+
+/** Fixed-width status words, so a report's signatures line up. */
+const STATUS_LABEL: Readonly<Record<string, string>> = {
+  new: "NEW        ",
+  unexplained: "UNEXPLAINED",
+  inherited: "inherited  ",
+  known: "known      ",
+};
+
+/** Whether a finding should fail a run: news (new or unexplained), unless every finding should. */
+export function failsRun(s: SavedFinding, failOn: "new" | "any"): boolean {
+  return failOn === "any" || s.status === "new" || s.status === "unexplained";
 }

@@ -1,6 +1,9 @@
 /** Flags several commands share, described once (cli/command.ts). */
+
+import { findVariant, VARIANTS } from "../impl/variants/index.ts";
 import { PROPERTIES, type Property } from "../properties/checker.ts";
-import { durationMs, oneOf, switchFlag, text, type ValueFlag } from "./command.ts";
+import { durationMs, oneOf, switchFlag, text, type ValueFlag, value } from "./command.ts";
+import { UsageError } from "./errors.ts";
 import { DEFAULT_RUN_TIMEOUT_MS } from "./sandbox.ts";
 
 export const property: ValueFlag<Property> = oneOf("NAME", "what is compared at each step", PROPERTIES, "delivery-log");
@@ -25,6 +28,23 @@ export const runTimeout: ValueFlag<number> = {
   shownDefault: `${DEFAULT_RUN_TIMEOUT_MS / 1000}s`,
   convert: durationMs,
 };
+
+export const baseline = value(
+  "NAME",
+  "triage every finding against this built-in variant: inherited if it diverges the same way, NEW if not (default: the variant an --impl module extends)",
+  (t, flag) => {
+    if (findVariant(t) === undefined)
+      throw new UsageError(`${flag}: unknown variant "${t}" (known: ${VARIANTS.map((v) => v.name).join(", ")})`);
+    return t;
+  },
+);
+
+export const failOn: ValueFlag<"new" | "any"> = oneOf(
+  "WHAT",
+  "which findings make the exit status 1: new (NEW and unexplained ones) or any",
+  ["new", "any"],
+  "new",
+);
 
 /** The exit statuses every command shares; `one` says what 1 means for it. */
 export function exitStatus(zero: string, one: string): string {

@@ -16,8 +16,8 @@ import { formatSignature, signatureLabel, signatureOf } from "../properties/sign
 import { count, defineCommand, duration, repeatable, text, value } from "./command.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
-import { FindingRecorder, type SavedFinding } from "./finding.ts";
-import { exitStatus, impl, json, out, property, runTimeout, topology } from "./flags.ts";
+import { FindingRecorder, failsRun, type SavedFinding } from "./finding.ts";
+import { baseline, exitStatus, failOn, impl, json, out, property, runTimeout, topology } from "./flags.ts";
 import { shrinkHang } from "./hang.ts";
 import type { Io } from "./io.ts";
 import type { JobSpec } from "./job.ts";
@@ -48,6 +48,8 @@ export const FUZZ = defineCommand({
   flags: {
     variant: repeatable("NAME", "a built-in variant, or all (irqcheck variants lists them)", "qemu-7.2"),
     impl,
+    baseline,
+    "fail-on": failOn,
     profile: repeatable("NAME", `a generator profile: ${Object.keys(PROFILES).join(", ")}`, "all, in turn"),
     time: duration("time budget per variant", "10s"),
     runs: count("N", "number of runs per variant, instead of a time budget"),
@@ -66,7 +68,10 @@ export const FUZZ = defineCommand({
     ["variant", "impl"],
     ["time", "runs"],
   ],
-  exit: exitStatus("no divergence", "divergences (or implementation crashes or hangs) found"),
+  exit: exitStatus(
+    "no divergence, or only known or inherited ones (listed)",
+    "a NEW or unexplained divergence, or an implementation crash or hang (with --fail-on any: any divergence)",
+  ),
 });
 
 /** `--shard K/N`: 0 <= K < N. */
@@ -130,6 +135,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
           ? {}
           : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
         ...(deadline === undefined ? {} : { deadline }),
+        ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
       }));
       const reporter = progressReporter(v.name, timeMs ?? null, io);
       const implProvenance = implReference(v.spec);
@@ -164,6 +170,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
             guardSave(() =>
               recorder.record({
                 signature: f.signature,
+                classification: f.classification,
                 commands: f.commands,
                 divergence: f.divergence,
                 msToFind: f.msToFind,
@@ -225,7 +232,8 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
     writeReportFile(values.junit, junitXml(reports), "JUnit report");
     if (human) io.out(`JUnit report: ${values.junit}`);
   }
-  return reports.some((r) => r.divergences.length > 0) ? EXIT.DIVERGED : EXIT.OK;
+  const failOnWhat = values["fail-on"] ?? "new";
+  return reports.some((r) => r.divergences.some((d) => failsRun(d, failOnWhat))) ? EXIT.DIVERGED : EXIT.OK;
 }
 
 /** Hanging candidates tried when shrinking a hang (each costs --run-timeout and a fresh worker). */
@@ -254,6 +262,7 @@ function recordFault(f: JobFault, variant: string, context: FaultContext): Promi
   const save = (commands: readonly Command[]) =>
     recorder.record({
       signature,
+      classification: null,
       commands,
       divergence: faultDivergence(spec.topology, spec.property, commands, info),
       provenance: {
@@ -345,7 +354,7 @@ function report(
     .entries()
     .filter((s) => s.variant === o.variant)
     .map((s) => {
-      const f = earliest.get(s.signature);
+      const f = earliest.get(s.key);
       return f === undefined
         ? { ...s, repeats: [] }
         : { ...s, run: f.run, length: f.commands.length, step: f.divergence.step, repeats: f.repeats };

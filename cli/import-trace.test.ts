@@ -90,7 +90,7 @@ describe("the acceptance sample (../shared/samples/qemu-trace-pin5-migration.log
     const r = await run(SAMPLE, "--variant", "qemu-7.2", ...SAMPLE_ARGS, "--save", dir);
     expect(r.code).toBe(1);
     const [file] = readdirSync(join(dir, "qemu-7.2"));
-    expect(file).toBe("delivery-log--ioapic.write--misrouted-delivery.json");
+    expect(file).toBe("delivery-log--ioapic.write--misrouted-delivery--known-D1_D2.json");
     const c = readCounterexample(join(dir, "qemu-7.2", file ?? ""));
     expect(c.provenance).toMatchObject({ source: "import-trace", traceFile: SAMPLE });
     expect(c.known).toContain("D1");

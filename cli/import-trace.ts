@@ -36,7 +36,7 @@ import { prepareOutputDirectory, readInputText } from "./files.ts";
 import { FindingRecorder } from "./finding.ts";
 import { exitStatus, json, runTimeout } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { failureLines, isolatedReplay, withSandbox } from "./isolated.ts";
+import { failureLines, isolatedReplay, isolatedTriage, withSandbox } from "./isolated.ts";
 import { chooseVariant } from "./resolve.ts";
 import { DEFAULT_RUN_TIMEOUT_MS } from "./sandbox.ts";
 
@@ -120,12 +120,27 @@ export async function importTrace(argv: readonly string[], io: Io): Promise<numb
           kind: failure.kind,
           message: failure.message,
         });
+  const savedCommands = commands.slice(0, (failed?.step ?? 0) + 1);
+  const signature = failed === null ? null : signatureOf(variant.name, failed);
+  const classification =
+    values.save === undefined || signature === null || failure !== null
+      ? null
+      : await withSandbox(values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS, (sandbox) =>
+          isolatedTriage(
+            sandbox,
+            variant.spec,
+            { topology, commands: savedCommands, property: PROPERTY },
+            signature,
+            undefined,
+          ),
+        );
   const saved =
-    values.save === undefined || failed === null
+    values.save === undefined || failed === null || signature === null
       ? null
       : new FindingRecorder({ out: values.save, topology, source: "import-trace", io, human: false }).record({
-          signature: signatureOf(variant.name, failed),
-          commands: commands.slice(0, failed.step + 1),
+          signature,
+          classification,
+          commands: savedCommands,
           divergence: failed,
           provenance: { traceFile: file },
         });

@@ -3,12 +3,15 @@
  * scenarios) in a sandbox worker, so a crash or a hang is reported as what it is: a
  * finding about the implementation, at a step, with its error text.
  */
+
+import type { Triage } from "../impl/triage.ts";
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import type { CheckResult, Property } from "../properties/checker.ts";
 import type { FaultKind } from "../properties/fault.ts";
 import type { Replay } from "../properties/replay.ts";
 import { formatCommand } from "../properties/report.ts";
+import type { Classification, Signature } from "../properties/signature.ts";
 import type { VariantSpec } from "./job.ts";
 import { Sandbox } from "./sandbox.ts";
 import type { GuardedReplay } from "./tasks.ts";
@@ -76,4 +79,25 @@ export function failureLines(f: ImplementationFailure, command: Command | undefi
     `>#${f.step} ${command === undefined ? "(reset)" : formatCommand(command)}`,
     `  IMPLEMENTATION ${f.kind.toUpperCase()} at step #${f.step}: ${f.message}`,
   ];
+}
+
+/**
+ * The triage of a finding (impl/triage.ts), computed in the sandbox because it replays the
+ * implementation; if the implementation hangs or dies meanwhile, the finding is news.
+ */
+export async function isolatedTriage(
+  sandbox: Sandbox,
+  variant: VariantSpec,
+  finding: { readonly topology: Topology; readonly commands: readonly Command[]; readonly property: Property },
+  signature: Signature,
+  baseline: string | undefined,
+): Promise<Classification> {
+  const r = await sandbox.run<Triage>({
+    kind: "triage",
+    variant,
+    signature,
+    ...finding,
+    ...(baseline === undefined ? {} : { baseline }),
+  });
+  return r.ok ? r.value : { status: "unexplained", known: [], baseline: baseline ?? null };
 }

@@ -3,7 +3,8 @@
  * built-in name or an --impl path, profiles are names.
  */
 
-import type { Variant } from "../impl/variants/index.ts";
+import { defaultBaseline, triager } from "../impl/triage.ts";
+import { findVariant, type Variant } from "../impl/variants/index.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignOptions, type CampaignResult, runCampaign } from "../properties/campaign.ts";
 import type { Property } from "../properties/checker.ts";
@@ -23,8 +24,13 @@ export interface JobSpec {
   readonly deadline?: number;
   readonly firstRun: number;
   readonly runStride: number;
-  /** Signature keys already found (by an earlier worker of this job): not shrunk again. */
+  /** Finding keys already found (by an earlier worker of this job): not shrunk again. */
   readonly known?: readonly string[];
+  /**
+   * The built-in variant findings are triaged against (NEW or inherited); absent: the one a
+   * user's variant extends, or none for a built-in variant (known or unexplained).
+   */
+  readonly baseline?: string;
 }
 
 const loaded = new Map<string, Promise<Variant>>();
@@ -44,11 +50,18 @@ export function jobVariant(spec: VariantSpec): Promise<Variant> {
   return v;
 }
 
+/** The variant findings of `v` are triaged against: `name`, or by default the one `v` extends. */
+export function baselineOf(v: Variant, name: string | undefined): Variant | null {
+  return name === undefined ? defaultBaseline(v) : (findVariant(name) ?? null);
+}
+
 export type JobHooks = Pick<CampaignOptions, "onProgress" | "onFinding" | "onRunStart" | "shouldStop">;
 
 export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<CampaignResult> {
   const v = await jobVariant(spec.variant);
+  const baseline = baselineOf(v, spec.baseline);
   return runCampaign({
+    triage: triager(v, baseline, spec.topology, spec.property),
     topology: spec.topology,
     variant: v.name,
     create: v.create,

@@ -82,7 +82,20 @@ describe("a killed campaign keeps what it found", () => {
     "%s after the first finding: stops after the current runs, reports, and every reported finding is saved",
     async (signal) => {
       const out = join(scratch, signal);
-      const p = spawnFuzz("--variant", "qemu-7.2", "--time", "60s", "--jobs", "2", "--seed", "2", "--out", out);
+      const p = spawnFuzz(
+        "--variant",
+        "qemu-7.2",
+        "--time",
+        "60s",
+        "--jobs",
+        "2",
+        "--seed",
+        "2",
+        "--out",
+        out,
+        "--fail-on",
+        "any",
+      );
       await firstSaved(p, 60_000);
       const sent = Date.now();
       kill(p.child, signal);
@@ -211,8 +224,8 @@ describe("the implementation under test is untrusted", () => {
     const out = join(scratch, "explore-throw");
     const r = await run("explore", "--impl", hostile("throw"), "--depth", "3", "--out", out);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/NEW +delivery-log\/cpu\.eoi\/implementation-crashed/);
-    expect(readdirSync(join(out, "hostile-throw"))).toContain("delivery-log--cpu.eoi--implementation-crashed.json");
+    expect(r.out).toMatch(/UNEXPLAINED delivery-log\/cpu\.eoi\/implementation-crashed/);
+    expect(readdirSync(join(out, "hostile-throw"))).toContain("delivery-log--cpu.eoi--implementation-crashed--unexplained.json");
   });
 
   it("scenarios reports a hang as its cell and goes on", async () => {

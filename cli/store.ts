@@ -1,5 +1,6 @@
 /**
- * The counterexample store: one folder per variant, one file per signature. Saving is
+ * The counterexample store: one folder per variant, one file per signature and triage
+ * (`delivery-log--msi.fire--missing-fault--known-D3_D10b.json`). Saving is
  * atomic and never overwrites (files.ts writeNewFile), so a campaign killed at any moment
  * leaves only whole files, and two campaigns sharing a folder never clobber each other.
  */
@@ -15,7 +16,9 @@ export const COUNTEREXAMPLE_MAX_BYTES = 16 * 2 ** 20;
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
 
 export function fileNameFor(c: Counterexample): string {
-  return `${safe(signatureLabel(c.signature).replaceAll("/", "--"))}.json`;
+  const status = c.classification?.split(" ")[0];
+  const triage = status === undefined ? "" : `--${status}${c.known.length === 0 ? "" : `-${c.known.join("_")}`}`;
+  return `${safe(`${signatureLabel(c.signature).replaceAll("/", "--")}${triage}`)}.json`;
 }
 
 /** The folder a variant's counterexamples live in. */
@@ -23,7 +26,7 @@ export function variantFolder(dir: string, variant: string): string {
   return join(dir, safe(variant));
 }
 
-/** Save unless a counterexample with the same signature is already there. */
+/** Save unless a counterexample with the same signature and triage is already there. */
 export function saveCounterexample(dir: string, c: Counterexample): { file: string; saved: boolean } {
   const folder = variantFolder(dir, c.variant);
   makeDirectory(folder, "counterexample folder");

@@ -3,6 +3,8 @@
  * that runs the implementation under test. Tasks and results are plain data, so they
  * cross the thread boundary by structured clone.
  */
+
+import { explainByFix, type Triage, triage } from "../impl/triage.ts";
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignProgress, type CampaignResult, type Finding, shrinkToSignature } from "../properties/campaign.ts";
@@ -12,8 +14,8 @@ import { type FaultInfo, guard, ImplementationFault } from "../properties/fault.
 import type { ImplementationFactory } from "../properties/implementation.ts";
 import { type Replay, replayRun } from "../properties/replay.ts";
 import { checkScenario, findScenario, type ScenarioVerdict } from "../properties/scenarios/index.ts";
-import { signatureOf } from "../properties/signature.ts";
-import { type JobSpec, jobVariant, runJob, type VariantSpec } from "./job.ts";
+import { type Signature, signatureOf } from "../properties/signature.ts";
+import { baselineOf, type JobSpec, jobVariant, runJob, type VariantSpec } from "./job.ts";
 import type { WatchWriter } from "./run-watch.ts";
 
 interface Run {
@@ -35,7 +37,9 @@ export type Task =
       readonly config: Omit<ExploreConfig, "create" | "stop" | "onProgress" | "now">;
       readonly timeMs: number | null;
     }
-  | { readonly kind: "scenario"; readonly variant: VariantSpec; readonly scenario: string };
+  | { readonly kind: "scenario"; readonly variant: VariantSpec; readonly scenario: string }
+  /** Triage a finding (impl/triage.ts) against `baseline`, or the variant's default baseline. */
+  | ({ readonly kind: "triage"; readonly signature: Signature; readonly baseline?: string } & Run);
 
 /** A replay that faulted: the steps before the faulting command, replayed again, and the fault. */
 export interface GuardedReplay {
@@ -53,7 +57,7 @@ export type CampaignMessage =
   | { readonly kind: "finding"; readonly finding: Finding }
   | { readonly kind: "explore-progress"; readonly progress: ExploreProgress };
 
-export type TaskResult = CheckResult | GuardedReplay | ExploreOutcome | ScenarioVerdict | CampaignResult;
+export type TaskResult = CheckResult | GuardedReplay | ExploreOutcome | ScenarioVerdict | CampaignResult | Triage;
 
 export async function runTask(task: Task, watch: WatchWriter, post: (m: CampaignMessage) => void): Promise<TaskResult> {
   switch (task.kind) {
@@ -86,11 +90,21 @@ export async function runTask(task: Task, watch: WatchWriter, post: (m: Campaign
         throw e;
       }
     }
+    case "triage": {
+      const v = await jobVariant(task.variant);
+      return triage(v, task, baselineOf(v, task.baseline));
+    }
     case "scenario": {
       const s = findScenario(task.scenario);
       if (s === undefined) throw new Error(`no scenario ${task.scenario}`);
       const v = await jobVariant(task.variant);
-      return checkScenario(s, { ...v, create: await watchedFactory(task.variant, watch) });
+      const create = await watchedFactory(task.variant, watch);
+      return checkScenario(s, {
+        name: v.name,
+        create,
+        explain: (commands, signature) =>
+          explainByFix(v, { topology: s.topology, commands, property: "delivery-log", signature }),
+      });
     }
   }
 }

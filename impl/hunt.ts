@@ -7,6 +7,7 @@ import { defaultTopology } from "../model/topology.ts";
 import { type CampaignResult, type Finding, runCampaign } from "../properties/campaign.ts";
 import { findProfile } from "../properties/profiles/index.ts";
 import type { Verdict } from "./manifest.ts";
+import { triager } from "./triage.ts";
 import { findVariant } from "./variants/index.ts";
 
 const sigOf = (f: { signature: { op: string; difference: string } }) => `${f.signature.op}/${f.signature.difference}`;
@@ -19,8 +20,9 @@ export function huntVerdict(
   const v = findVariant(verdict.variant);
   const p = findProfile(verdict.profile);
   if (v === undefined || p === undefined) throw new Error(`manifest names ${verdict.variant}/${verdict.profile}`);
+  const topology = defaultTopology();
   const result = runCampaign({
-    topology: defaultTopology(),
+    topology,
     variant: v.name,
     create: v.create,
     profiles: [p],
@@ -28,6 +30,7 @@ export function huntVerdict(
     seed,
     maxCommands: 40,
     runs,
+    triage: triager(v, null, topology, verdict.property),
     stopWhen: (s) => `${s.op}/${s.difference}` === verdict.signature,
   });
   return { result, finding: result.findings.find((f) => sigOf(f) === verdict.signature) };

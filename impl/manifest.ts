@@ -1,8 +1,22 @@
 /**
  * What irqcheck knows about each variant, as data: the divergences found (with which
- * system is wrong and why), the signatures they show as, and the verdicts the test suite
- * holds every variant to. A divergence of a variant that is not listed here is news.
+ * system is wrong and why), the change that removes each, the signatures they show as, and
+ * the verdicts the test suite holds every variant to. A finding is explained by a known
+ * divergence when applying that divergence's fix to the variant makes it pass
+ * (impl/triage.ts); a finding no known fix removes is news.
  */
+import { compatFormatVtd } from "./patches/compat-format-vtd.ts";
+import { eagerIoapicRoutes } from "./patches/eager-ioapic-routes.ts";
+import { eoiExitByTmr } from "./patches/eoi-exit-by-tmr.ts";
+import { interruptWindowRoutes } from "./patches/interrupt-window-routes.ts";
+import { ireIecNotify } from "./patches/ire-iec-notify.ts";
+import { latchedInputs } from "./patches/latched-inputs.ts";
+import { noIrFaultRecording } from "./patches/no-ir-fault-recording.ts";
+import { routesAfterService } from "./patches/routes-after-service.ts";
+import { svtBusRangeVtd } from "./patches/svt-bus-range-vtd.ts";
+import { userspaceFallback } from "./patches/userspace-fallback.ts";
+import { virtioUnmaskUpdate } from "./patches/virtio-unmask-update.ts";
+import type { Change } from "./variants/variant.ts";
 
 export interface KnownDivergence {
   readonly id: string;
@@ -18,6 +32,13 @@ export interface KnownDivergence {
    * divergence to pass on them.
    */
   readonly fixedBy: readonly string[];
+  /** The change that removes it: a fix to add, or the variant's own change to revert. */
+  readonly fix: Change;
+}
+
+/** Every `op/difference` pair of these ops and kinds. */
+function signaturesOf(ops: readonly string[], kinds: readonly string[]): string[] {
+  return ops.flatMap((op) => kinds.map((kind) => `${op}/${kind}`));
 }
 
 const QEMU = ["qemu-7.2", "qemu-8.0", "qemu-8.2", "route-masked", "msi-direct"];
@@ -29,9 +50,16 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "stale route on unmask of a pending level IRQ (the seed bug)",
     explanation:
       "QEMU is wrong. ioapic_mem_write serviced the pin before ioapic_update_kvm_routes, which skips masked pins, so the unmasking write delivers through the route of the last unmasked state (semantics.md §1.8, D1; fixed by 54ad31fb0a; reproduced on Debian's QEMU 7.2.22, real-qemu.md).",
-    signatures: ["ioapic.write/misrouted-delivery", "ioapic.write/wrong-vector"],
+    signatures: [
+      "ioapic.write/misrouted-delivery",
+      "ioapic.write/wrong-vector",
+      "ioapic.write/wrong-trigger",
+      // the stale route targets an APIC ID no vCPU has (real-qemu.md: with one vCPU, lost)
+      "ioapic.write/missing-delivery",
+    ],
     variants: ["qemu-7.2"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "route-masked", "msi-direct", ...CACHES],
+    fix: { revert: routesAfterService },
   },
   {
     id: "D2",
@@ -41,6 +69,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["ioapic.write/wrong-vector", "ioapic.write/wrong-trigger", "ioapic.write/misrouted-delivery"],
     variants: ["qemu-7.2", "route-masked"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "msi-direct", ...CACHES],
+    fix: { revert: routesAfterService },
   },
   {
     id: "D3",
@@ -48,15 +77,26 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     explanation:
       "QEMU is wrong: the KVM route pre-translation fails (do_fault = false) and kvm_irqchip_update_msi_route leaves the old entry, so the cached path delivers with the old translation and no fault is recorded; the reference blocks and records the fault (semantics.md §3.1, §4.2, D3).",
     signatures: [
-      "msi.fire/missing-fault",
-      "msi.fire/spurious-delivery",
-      "line.pulse/spurious-delivery",
-      "line.set/spurious-delivery",
-      "line.pulse/missing-fault",
-      "msi.mask/missing-fault",
+      ...signaturesOf(
+        ["msi.fire", "msi.mask", "msi.program"],
+        ["missing-fault", "spurious-delivery", "fault-record-state"],
+      ),
+      // the IOAPIC's stale route can point anywhere the last valid translation did
+      ...signaturesOf(
+        ["line.set", "line.pulse", "ioapic.write", "ioapic.eoi", "eoi.broadcast", "cpu.eoi"],
+        [
+          "missing-fault",
+          "spurious-delivery",
+          "fault-record-state",
+          "misrouted-delivery",
+          "wrong-vector",
+          "wrong-trigger",
+        ],
+      ),
     ],
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: userspaceFallback },
   },
   {
     id: "D7",
@@ -66,6 +106,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["msi.fire/misrouted-delivery", "msi.fire/wrong-vector"],
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: virtioUnmaskUpdate },
   },
   {
     id: "D10a",
@@ -87,6 +128,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     ],
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: ireIecNotify },
   },
   {
     id: "D10b",
@@ -109,24 +151,32 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     ],
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: compatFormatVtd },
   },
   {
     id: "D2e",
     title: "switching an asserted level pin to edge delivers an edge",
     explanation:
       "QEMU is wrong: its irr bit still holds the asserted level; after ioapic_fix_edge_remote_irr, ioapic_service sees an edge pin with irr set and delivers, though the input did not transition (semantics.md D2, variant paragraph; 82093AA edge detection).",
-    signatures: ["ioapic.write/spurious-delivery", "ioapic.write/spurious-fault"],
+    // with remapping on, the invented edge can show as a fault instead of a delivery
+    signatures: signaturesOf(["ioapic.write"], ["spurious-delivery", "spurious-fault", "fault-record-state"]),
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: latchedInputs },
   },
   {
     id: "D18",
     title: "an input asserted while its pin is edge-triggered and masked is forgotten when the pin becomes level",
     explanation:
       "QEMU is wrong: ioapic_set_irq drops an assert on a masked edge pin without recording the line level, so a later switch to level-triggered does not deliver although the input is asserted (found by irqcheck; semantics.md §1.5-1.6: irr is the only input state).",
-    signatures: ["ioapic.write/missing-delivery", "ioapic.write/rte-state"],
+    // the forgotten assert also leaves Remote IRR clear, and with remapping on a missing fault
+    signatures: signaturesOf(
+      ["ioapic.write"],
+      ["missing-delivery", "rte-state", "missing-fault", "fault-record-state"],
+    ),
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: latchedInputs },
   },
   {
     id: "D19",
@@ -136,6 +186,43 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["msi.fire/spurious-delivery", "msi.mask/spurious-delivery"],
     variants: QEMU,
     fixedBy: CACHES,
+    fix: { add: interruptWindowRoutes },
+  },
+  {
+    id: "D11",
+    title: "SVT = 10b bus range read inverted",
+    explanation:
+      "QEMU is wrong: vtd_irte_get takes the maximum bus from SID[15:8] and the minimum from SID[7:0], the reverse of VT-d and of Linux's set_irte_verify_bus, so a device inside the IRTE's range faults with 0x26 on the userspace path and its route fixup fails (semantics.md D11; hw/i386/intel_iommu.c vtd_irte_get).",
+    signatures: signaturesOf(
+      ["msi.fire", "msi.mask", "msi.program"],
+      ["spurious-fault", "missing-delivery", "wrong-fault", "fault-record-state", "spurious-delivery", "missing-fault"],
+    ),
+    variants: QEMU,
+    fixedBy: CACHES,
+    fix: { add: svtBusRangeVtd },
+  },
+  {
+    id: "D21",
+    title: "no IR fault is recorded before QEMU 8.2",
+    explanation:
+      'QEMU is wrong before 8.2: a failed translation on the userspace path drops the interrupt without writing a fault recording register (semantics.md §4.4: QEMU 7.2 has none of it; added by "intel-iommu: Report interrupt remapping faults", v8.2.0).',
+    signatures: signaturesOf(
+      [
+        "line.set",
+        "line.pulse",
+        "ioapic.write",
+        "ioapic.eoi",
+        "eoi.broadcast",
+        "cpu.eoi",
+        "msi.fire",
+        "msi.mask",
+        "msi.program",
+      ],
+      ["missing-fault", "fault-record-state"],
+    ),
+    variants: ["qemu-7.2", "qemu-8.0", "route-masked"],
+    fixedBy: ["qemu-8.2", "msi-direct", ...CACHES],
+    fix: { revert: noIrFaultRecording },
   },
   {
     id: "D17",
@@ -145,6 +232,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["cpu.eoi/rte-state"],
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
+    fix: { add: eoiExitByTmr },
   },
   {
     id: "D8",
@@ -154,6 +242,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["cpu.eoi/rte-state", "cpu.eoi/missing-delivery"],
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
+    fix: { add: eoiExitByTmr },
   },
   {
     id: "D20",
@@ -163,6 +252,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     signatures: ["cpu.eoi/missing-delivery", "cpu.eoi/rte-state"],
     variants: ["irqfd-cache-lazy"],
     fixedBy: ["irqfd-cache"],
+    fix: { add: eagerIoapicRoutes },
   },
 ];
 
@@ -213,7 +303,7 @@ export const VERDICTS: readonly Verdict[] = [
     signature: "ioapic.write/wrong-vector",
   },
   {
-    divergence: "D3",
+    divergence: "D21",
     variant: "qemu-7.2",
     profile: "ir",
     property: "delivery-log",
@@ -223,7 +313,7 @@ export const VERDICTS: readonly Verdict[] = [
     signature: "msi.fire/missing-fault",
   },
   {
-    divergence: "D3",
+    divergence: "D21",
     variant: "qemu-8.0",
     profile: "ir",
     property: "delivery-log",
@@ -296,8 +386,3 @@ export const VERDICTS: readonly Verdict[] = [
 
 /** Variants expected to pass every property in every profile (within the suite's budget). */
 export const PASSING_VARIANTS: readonly string[] = ["irqfd-cache"];
-
-/** The known divergences a finding of `variant` with this signature may be. */
-export function explainFinding(variant: string, signature: string): KnownDivergence[] {
-  return KNOWN_DIVERGENCES.filter((d) => d.variants.includes(variant) && d.signatures.includes(signature));
-}

@@ -13,7 +13,7 @@ import { type Sampler, toSampler } from "./gen.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
 import { shrink } from "./shrink.ts";
-import { formatSignature, type Signature, signatureOf } from "./signature.ts";
+import { type Classification, findingKey, formatSignature, type Signature, signatureOf } from "./signature.ts";
 
 export interface CampaignOptions {
   readonly topology: Topology;
@@ -33,8 +33,15 @@ export interface CampaignOptions {
   readonly firstRun?: number;
   readonly runStride?: number;
   readonly timeMs?: number;
-  /** Signatures already known (other shards, earlier campaigns): not shrunk again. */
+  /** Finding keys already known (other shards, earlier campaigns): not shrunk again. */
   readonly known?: ReadonlySet<string>;
+  /**
+   * Triage of a divergence (impl/triage.ts): findings of one signature whose classifications
+   * differ are kept apart, and shrinking keeps the classification. `classify` is called on
+   * the diverging prefix of at most CLASSIFIED_PER_SIGNATURE runs per signature (later ones
+   * are repeats); `keeps` on each shrink candidate, then the shrunk finding is classified again.
+   */
+  readonly triage?: Triager;
   /** Stop at the first divergence whose signature satisfies this (verdict tests). */
   readonly stopWhen?: (s: Signature) => boolean;
   readonly onProgress?: (p: CampaignProgress) => void;
@@ -47,8 +54,14 @@ export interface CampaignOptions {
   readonly now?: () => number;
 }
 
+export interface Triager {
+  classify(commands: readonly Command[], signature: Signature): Classification;
+  keeps(commands: readonly Command[], signature: Signature, c: Classification): boolean;
+}
+
 export interface Finding {
   readonly signature: Signature;
+  readonly classification: Classification | null;
   readonly key: string;
   readonly commands: readonly Command[];
   readonly divergence: Divergence;
@@ -63,6 +76,9 @@ export interface Finding {
 }
 
 const MAX_REPEATS = 100;
+
+/** Runs of one signature triaged in a campaign, to tell distinct bugs apart (each costs a few replays). */
+const CLASSIFIED_PER_SIGNATURE = 10;
 
 export interface CampaignProgress {
   readonly runs: number;
@@ -103,6 +119,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const firstRun = o.firstRun ?? 0;
   const stride = o.runStride ?? 1;
   const seen = new Set(o.known ?? []);
+  const classified = new Map<string, number>();
   const findings: Finding[] = [];
   let runs = 0;
   let commands = 0;
@@ -131,15 +148,32 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     if (!r.ok) {
       divergences++;
       const signature = signatureOf(o.variant, r.divergence);
-      const key = formatSignature(signature);
-      if (!seen.has(key)) {
+      const sigKey = formatSignature(signature);
+      const triaged = classified.get(sigKey) ?? 0;
+      const classification =
+        o.triage === undefined || triaged >= CLASSIFIED_PER_SIGNATURE
+          ? null
+          : o.triage.classify(sequence.slice(0, r.divergence.step + 1), signature);
+      if (classification !== null) classified.set(sigKey, triaged + 1);
+      const key = classification === null && o.triage !== undefined ? null : findingKey(signature, classification);
+      if (key !== null && !seen.has(key)) {
         seen.add(key);
-        const finding = shrinkFinding(o, sequence, r.divergence, signature, key, run, seed, now() - start);
+        const finding = shrinkFinding(
+          o,
+          sequence,
+          r.divergence,
+          signature,
+          classification,
+          key,
+          run,
+          seed,
+          now() - start,
+        );
         findings.push(finding);
         o.onFinding?.(finding);
         if (o.stopWhen?.(signature) === true) break;
       } else {
-        const f = findings.find((x) => x.key === key);
+        const f = findings.find((x) => (key === null ? formatSignature(x.signature) === sigKey : x.key === key));
         if (f !== undefined && f.repeats.length < MAX_REPEATS) f.repeats.push(run);
       }
     }
@@ -161,14 +195,20 @@ export function shrinkToSignature(
   property: Property,
   sequence: readonly Command[],
   signature: Signature,
+  keep?: { readonly triage: Triager; readonly classification: Classification },
 ): Command[] {
   const same = (d: Divergence) => {
     const s = signatureOf(signature.variant, d);
     return s.property === signature.property && s.op === signature.op && s.difference === signature.difference;
   };
+  // A candidate must keep the classification too, or shrinking could turn a new bug into a known one.
+  const sameClass = (candidate: readonly Command[], step: number) =>
+    keep === undefined || keep.triage.keeps(candidate.slice(0, step + 1), signature, keep.classification);
   return shrink(sequence, (candidate) => {
     const r = check(topology, create(), candidate, property);
-    return r.ok ? { fails: false, step: 0 } : { fails: same(r.divergence), step: r.divergence.step };
+    if (r.ok) return { fails: false, step: 0 };
+    const step = r.divergence.step;
+    return { fails: same(r.divergence) && sameClass(candidate, step), step };
   });
 }
 
@@ -177,15 +217,23 @@ function shrinkFinding(
   sequence: readonly Command[],
   divergence: Divergence,
   signature: Signature,
+  classification: Classification | null,
   key: string,
   run: number,
   seed: string,
   msToFind: number,
 ): Finding {
-  const commands = shrinkToSignature(o.topology, o.create, o.property, sequence, signature);
+  const keep = o.triage === undefined || classification === null ? undefined : { triage: o.triage, classification };
+  const commands = shrinkToSignature(o.topology, o.create, o.property, sequence, signature, keep);
   const final = check(o.topology, o.create(), commands, o.property);
+  // The shrunk finding may need fewer fixes to explain than the run it came from.
+  const shrunkClass =
+    o.triage === undefined || final.ok
+      ? classification
+      : o.triage.classify(commands.slice(0, final.divergence.step + 1), signature);
   return {
     signature,
+    classification: shrunkClass,
     key,
     commands,
     divergence: final.ok ? divergence : final.divergence,

@@ -110,3 +110,25 @@ export function parseSignature(variant: string, text: string): Signature | null 
 export function sameSignature(a: Signature, b: Signature): boolean {
   return a.variant === b.variant && a.property === b.property && a.op === b.op && a.difference === b.difference;
 }
+
+/**
+ * What triage said of a finding (impl/triage.ts): its status (new, inherited, known,
+ * unexplained), the known divergences whose fixes remove it, and the baseline it was
+ * compared with. Findings of one signature are kept apart when their classifications differ.
+ */
+export interface Classification {
+  readonly status: string;
+  readonly known: readonly string[];
+  readonly baseline: string | null;
+}
+
+/** The key a campaign keeps one finding per: the signature and, if classified, the classification. */
+export function findingKey(s: Signature, c: Classification | null): string {
+  return c === null ? formatSignature(s) : `${formatSignature(s)}#${c.status}:${c.known.join(",")}`;
+}
+
+/** How a report names a classification: "new", "inherited [D3]", "known [D1]", "unexplained". */
+export function classificationLabel(c: Classification | null): string {
+  if (c === null) return "unexplained";
+  return c.known.length === 0 ? c.status : `${c.status} [${c.known.join(",")}]`;
+}

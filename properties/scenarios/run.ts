@@ -3,14 +3,13 @@
  * ones the scenario writes down) and against a variant (the refinement checker, property
  * delivery-log).
  */
-import { explainFinding } from "../../impl/manifest.ts";
-import type { Variant } from "../../impl/variants/index.ts";
 import type { Command } from "../../model/commands.ts";
 import { testVector } from "../../model/lapic.ts";
 import { initialState, type MachineState, stateDigest, step } from "../../model/machine.ts";
 import { formatObservation, type Observation } from "../../model/observations.ts";
 import { check } from "../checker.ts";
-import { formatSignature, signatureOf } from "../signature.ts";
+import type { ImplementationFactory } from "../implementation.ts";
+import { formatSignature, type Signature, signatureOf } from "../signature.ts";
 import { commandOf, isChecked, type LapicExpectation, type Scenario } from "./types.ts";
 
 export function commandsOf(s: Scenario): Command[] {
@@ -83,11 +82,18 @@ export interface ScenarioVerdict {
   /** The diverging step (0-based) and its signature; null when the variant refines the reference. */
   readonly step: number | null;
   readonly signature: string | null;
-  /** Known divergences (impl/manifest.ts) the signature matches. */
+  /** Known divergences whose fixes remove the divergence (impl/triage.ts). */
   readonly known: readonly string[];
 }
 
-export function checkScenario(s: Scenario, variant: Variant): ScenarioVerdict {
+/** A system under test by name, and how a divergence of it is explained (impl/triage.ts's explainByFix). */
+export interface ScenarioSubject {
+  readonly name: string;
+  readonly create: ImplementationFactory;
+  readonly explain?: (commands: readonly Command[], signature: Signature) => readonly string[];
+}
+
+export function checkScenario(s: Scenario, variant: ScenarioSubject): ScenarioVerdict {
   const r = check(s.topology, variant.create(), commandsOf(s), "delivery-log");
   if (r.ok) return { scenario: s.name, variant: variant.name, ok: true, step: null, signature: null, known: [] };
   const sig = signatureOf(variant.name, r.divergence);
@@ -97,7 +103,7 @@ export function checkScenario(s: Scenario, variant: Variant): ScenarioVerdict {
     ok: false,
     step: r.divergence.step,
     signature: formatSignature(sig),
-    known: explainFinding(variant.name, `${sig.op}/${sig.difference}`).map((k) => k.id),
+    known: variant.explain?.(commandsOf(s).slice(0, r.divergence.step + 1), sig) ?? [],
   };
 }
 
@@ -108,7 +114,7 @@ export interface ScenarioColumn {
   readonly diverged: readonly string[];
 }
 
-export function scenarioColumn(variant: Variant, scenarios: readonly Scenario[]): ScenarioColumn {
+export function scenarioColumn(variant: ScenarioSubject, scenarios: readonly Scenario[]): ScenarioColumn {
   const verdicts = scenarios.map((s) => checkScenario(s, variant));
   return {
     passed: verdicts.filter((v) => v.ok).length,
