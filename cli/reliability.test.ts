@@ -225,7 +225,9 @@ describe("the implementation under test is untrusted", () => {
     const r = await run("explore", "--impl", hostile("throw"), "--depth", "3", "--out", out);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/UNEXPLAINED delivery-log\/cpu\.eoi\/implementation-crashed/);
-    expect(readdirSync(join(out, "hostile-throw"))).toContain("delivery-log--cpu.eoi--implementation-crashed--unexplained.json");
+    expect(readdirSync(join(out, "hostile-throw"))).toContain(
+      "delivery-log--cpu.eoi--implementation-crashed--unexplained.json",
+    );
   });
 
   it("scenarios reports a hang as its cell and goes on", async () => {

@@ -2,8 +2,9 @@
  * Triage by replay, not by string. A finding (a command sequence that makes a variant
  * diverge) is:
  *   - inherited: the baseline variant diverges on it the same way (same property, op and
- *     kind of difference);
- *   - new: there is a baseline and it refines the reference on it (or diverges otherwise);
+ *     kind of difference), or otherwise but a known divergence's fix explains it;
+ *   - new: there is a baseline and it refines the reference on it (or diverges otherwise,
+ *     unexplained);
  *   - known: no baseline, and the fix of a known divergence, applied to the variant,
  *     makes it pass (the manifest names each divergence's fix, impl/manifest.ts);
  *   - unexplained: no baseline, and no known fix removes it.
@@ -116,8 +117,12 @@ function byId(a: string, b: string): number {
 /** Triage one finding of `variant`, against `baseline` when there is one. */
 export function triage(variant: Variant, c: FindingCase, baseline: Variant | null): Triage {
   if (baseline !== null) {
-    if (!divergesAlike(baseline, c)) return { status: "new", known: [], baseline: baseline.name };
-    return { status: "inherited", known: explainByFix(variant, c), baseline: baseline.name };
+    const b = check(c.topology, baseline.create(), c.commands, c.property);
+    if (b.ok) return { status: "new", known: [], baseline: baseline.name };
+    const known = explainByFix(variant, c);
+    // The baseline diverges otherwise: inherited only if a known divergence explains it.
+    const alike = sameKind(signatureOf(baseline.name, b.divergence), c.signature);
+    return { status: alike || known.length > 0 ? "inherited" : "new", known, baseline: baseline.name };
   }
   const known = explainByFix(variant, c);
   return { status: known.length > 0 ? "known" : "unexplained", known, baseline: null };
@@ -139,8 +144,8 @@ export function defaultBaseline(v: Variant): Variant | null {
  * one still diverges with every known fix applied.
  */
 export function keepsTriage(variant: Variant, c: FindingCase, t: Classification, baseline: Variant | null): boolean {
-  if (baseline !== null && t.status === "new") return !divergesAlike(baseline, c);
-  if (baseline !== null && !divergesAlike(baseline, c)) return false;
+  if (baseline !== null && t.status === "new") return check(c.topology, baseline.create(), c.commands, c.property).ok;
+  if (baseline !== null && t.known.length === 0 && !divergesAlike(baseline, c)) return false;
   const known = byExplanation(t.known);
   if (known.length > 0) return known.every((ds) => fixedByAll(variant, c, ds));
   const eligible = KNOWN_DIVERGENCES.filter((d) => d.variants.includes(builtinAncestor(variant)));
