@@ -10,6 +10,7 @@ import { real } from "./real.ts";
 import { regress } from "./regress.ts";
 import { replay } from "./replay.ts";
 import { scenarios } from "./scenarios.ts";
+import { serveModel } from "./serve-model.ts";
 import { variants } from "./variants.ts";
 
 type Subcommand = (argv: readonly string[], io: Io) => Promise<number>;
@@ -34,6 +35,10 @@ const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> =
   },
   real: { run: real, summary: "run counterexamples, scenarios or a campaign in the real QEMU + KVM and compare" },
   scenarios: { run: scenarios, summary: "the scenario library on the reference and every variant (delivery-log)" },
+  "serve-model": {
+    run: serveModel,
+    summary: "the reference model (or a variant) as an exec-protocol program on stdin/stdout",
+  },
 };
 
 export const HELP = `irqcheck: refinement checking of x86 interrupt routing (QEMU IOAPIC, VT-d IR, KVM split irqchip)

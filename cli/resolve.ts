@@ -7,6 +7,7 @@ import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
+import { EXEC_PREFIX, execVariant } from "./exec.ts";
 
 export function resolveVariants(names: readonly string[]): Variant[] {
   if (names.includes("all")) return [...VARIANTS];
@@ -24,9 +25,11 @@ export function resolveVariants(names: readonly string[]): Variant[] {
 /**
  * Load a user's variant module (`--impl PATH`, .ts or .js). It must export `variant`
  * (a `{name, create}` object) or a default export of that shape, or a function
- * `createImplementation` returning an Implementation.
+ * `createImplementation` returning an Implementation. `exec:CMD` is a program in any
+ * language speaking the exec protocol (docs/protocol.md).
  */
 export async function loadImplementation(path: string): Promise<Variant> {
+  if (path.startsWith(EXEC_PREFIX)) return execVariant(path.slice(EXEC_PREFIX.length));
   const url = pathToFileURL(resolvePath(path)).href;
   let mod: Record<string, unknown>;
   try {

@@ -144,6 +144,7 @@ export function check(
   property: Property,
 ): CheckResult {
   impl.reset(topology);
+  impl.prepare?.(commands);
   const cursor = new RefinementCursor(topology, property);
   for (const command of commands) {
     const divergence = cursor.advance(command, impl.apply(command));

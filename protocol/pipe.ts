@@ -1,0 +1,108 @@
+/**
+ * A synchronous conversation with a child process. Implementation.apply is synchronous,
+ * so a worker thread (pipe-worker.js) owns the process and its pipes, and the calling
+ * thread blocks on Atomics.wait until the worker has the answer lines; a wait that times
+ * out is a hang. One `exchange` writes any number of request lines and reads a known
+ * number of answer lines: a whole batch costs one round trip.
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { ImplementationFault } from "./fault.ts";
+
+type WorkerReply = {
+  readonly lines?: string[];
+  readonly unrequested?: string[];
+  readonly exit?: { code?: number | null; signal?: string | null; error?: string };
+  readonly stderr?: string;
+};
+
+export class ChildPipe {
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  /** Set once the program has failed: every later exchange throws it again. */
+  private failure: ImplementationFault | null = null;
+
+  constructor(
+    readonly program: string,
+    private readonly timeoutMs: number,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.port.unref();
+    this.worker = new Worker(new URL("./pipe-worker.js", import.meta.url), {
+      workerData: { program, signal: this.signal, port: port2 },
+      transferList: [port2],
+    });
+    this.worker.unref();
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Write `text` (complete lines) and wait for `count` answer lines. */
+  exchange(text: string, count: number, waitingFor: string): string[] {
+    if (this.failure !== null) throw this.failure;
+    const reply = this.call({ kind: "send", text, lines: count });
+    if (reply === null) {
+      const stderrTail = this.call({ kind: "stderr" })?.stderr ?? "";
+      throw this.fail({
+        kind: "hung",
+        waitingFor,
+        reason: `no answer within ${this.timeoutMs / 1000}s`,
+        stderrTail,
+      });
+    }
+    const stderrTail = reply.stderr ?? "";
+    if (reply.unrequested !== undefined) {
+      throw this.fail({
+        kind: "answered badly",
+        waitingFor: `nothing (before: ${waitingFor})`,
+        reason: `${reply.unrequested.length} line(s) nobody asked for`,
+        line: reply.unrequested[0] ?? "",
+        stderrTail,
+      });
+    }
+    const lines = reply.lines ?? [];
+    if (reply.exit !== undefined) {
+      const e = reply.exit;
+      const how =
+        e.error !== undefined
+          ? `could not be started: ${e.error}`
+          : e.signal != null
+            ? `was killed by ${e.signal}`
+            : `exited with status ${e.code}`;
+      throw this.fail({
+        kind: "crashed",
+        waitingFor,
+        reason: `the program ${how} after ${lines.length} of ${count} answer line(s)`,
+        ...(lines.length > 0 ? { line: lines[lines.length - 1] ?? "" } : {}),
+        stderrTail,
+      });
+    }
+    return lines;
+  }
+
+  /** A fault found in an answer's content: the program is stopped and the fault kept. */
+  fail(
+    d: Omit<ConstructorParameters<typeof ImplementationFault>[0], "program" | "stderrTail"> & { stderrTail?: string },
+  ): ImplementationFault {
+    const stderrTail = d.stderrTail ?? this.call({ kind: "stderr" })?.stderr ?? "";
+    this.failure = new ImplementationFault({ ...d, stderrTail, program: this.program });
+    this.close(true);
+    return this.failure;
+  }
+
+  /** End the conversation: close the program's stdin (it should exit), or kill it. */
+  close(kill = false): void {
+    this.worker.postMessage({ kind: "close", kill });
+  }
+
+  private call(message: Record<string, unknown>): WorkerReply | null {
+    Atomics.store(this.signal, 0, 0);
+    this.worker.postMessage(message);
+    if (Atomics.wait(this.signal, 0, 0, this.timeoutMs) === "timed-out") return null;
+    const m = receiveMessageOnPort(this.port);
+    return m === undefined ? null : (m.message as WorkerReply);
+  }
+}
