@@ -6,6 +6,7 @@ import { importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
 import { matrix } from "./matrix.ts";
 import { merge } from "./merge.ts";
+import { protocolCheck } from "./protocol-check.ts";
 import { real } from "./real.ts";
 import { regress } from "./regress.ts";
 import { replay } from "./replay.ts";
@@ -35,6 +36,10 @@ const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> =
   },
   real: { run: real, summary: "run counterexamples, scenarios or a campaign in the real QEMU + KVM and compare" },
   scenarios: { run: scenarios, summary: "the scenario library on the reference and every variant (delivery-log)" },
+  "protocol-check": {
+    run: protocolCheck,
+    summary: "does a program speak the exec protocol? shape, determinism, batching (docs/protocol.md)",
+  },
   "serve-model": {
     run: serveModel,
     summary: "the reference model (or a variant) as an exec-protocol program on stdin/stdout",

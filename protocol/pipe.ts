@@ -21,6 +21,8 @@ export class ChildPipe {
   private readonly worker: Worker;
   /** Set once the program has failed: every later exchange throws it again. */
   private failure: ImplementationFault | null = null;
+  /** Round trips so far (what batching saves). */
+  exchanges = 0;
 
   constructor(
     readonly program: string,
@@ -43,6 +45,7 @@ export class ChildPipe {
   /** Write `text` (complete lines) and wait for `count` answer lines. */
   exchange(text: string, count: number, waitingFor: string): string[] {
     if (this.failure !== null) throw this.failure;
+    this.exchanges++;
     const reply = this.call({ kind: "send", text, lines: count });
     if (reply === null) {
       const stderrTail = this.call({ kind: "stderr" })?.stderr ?? "";
