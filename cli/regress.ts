@@ -4,13 +4,13 @@
  * claims to fix it (the manifest's `fixedBy` of each of its known divergences).
  */
 import { KNOWN_DIVERGENCES } from "../impl/manifest.ts";
-import { VARIANTS } from "../impl/variants/index.ts";
+import { VARIANTS, type Variant } from "../impl/variants/index.ts";
 import { check } from "../properties/checker.ts";
 import type { Counterexample } from "../properties/counterexample.ts";
 import { parse } from "./args.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import type { Io } from "./io.ts";
-import { resolveVariants } from "./resolve.ts";
+import { loadImplementation, resolveVariants } from "./resolve.ts";
 import { listCounterexamples, readCounterexample } from "./store.ts";
 
 export interface RegressRow {
@@ -48,18 +48,19 @@ export async function regress(argv: readonly string[], io: Io): Promise<number> 
   const { values, positionals } = parse(
     "regress",
     argv,
-    { json: { type: "boolean" }, help: { type: "boolean" } },
+    { json: { type: "boolean" }, impl: { type: "string" }, help: { type: "boolean" } },
     true,
   );
   if (values.help) {
     io.out(
-      "usage: irqcheck regress [DIR] [--json]\nReplays every counterexample under DIR (default counterexamples/).",
+      "usage: irqcheck regress [DIR] [--impl PATH|exec:CMD] [--json]\nReplays every counterexample under DIR (default counterexamples/).\nWith --impl: every one against that implementation, which should pass them all.",
     );
     return EXIT.OK;
   }
   if (positionals.length > 1) throw new UsageError("irqcheck regress: expected at most one DIR");
   const dir = positionals[0] ?? "counterexamples";
   const files = listCounterexamples(dir);
+  if (values.impl !== undefined) return regressImplementation(await loadImplementation(values.impl), files, io);
   const rows = files.flatMap((file) => regressFile(file, readCounterexample(file)));
   const bad = rows.filter((r) => !r.ok);
   if (values.json === true) {
@@ -84,4 +85,18 @@ export async function regress(argv: readonly string[], io: Io): Promise<number> 
     );
   }
   return bad.length === 0 ? EXIT.OK : EXIT.DIVERGED;
+}
+
+/** `regress --impl`: a correct implementation passes every saved counterexample, whoever found it. */
+function regressImplementation(v: Variant, files: readonly string[], io: Io): number {
+  const diverging = files.filter((file) => {
+    const c = readCounterexample(file);
+    const diverged = !check(c.topology, v.create(), c.commands, c.property).ok;
+    io.out(`${file.slice(-64).padEnd(64)} ${diverged ? "diverges" : "passes"}`);
+    return diverged;
+  });
+  io.out(
+    `${files.length} counterexamples on ${v.name}: ${files.length - diverging.length} pass, ${diverging.length} diverge`,
+  );
+  return diverging.length === 0 ? EXIT.OK : EXIT.DIVERGED;
 }
