@@ -10,7 +10,9 @@ const { program, signal, port } = workerData;
 let partial = "";
 const lines = [];
 let stderr = "";
+// The pending send: how many lines it waits for and its request number (ChildPipe.call).
 let wanted = null;
+let wantedSeq = 0;
 let exit = null;
 
 // `exec` so the program itself is the child: a kill reaches it, not a shell.
@@ -46,9 +48,9 @@ child.on("close", (code, sig) => {
   answer();
 });
 
-function reply(message) {
-  port.postMessage(message);
-  Atomics.store(signal, 0, 1);
+function reply(seq, message) {
+  port.postMessage({ ...message, seq });
+  Atomics.store(signal, 0, seq);
   Atomics.notify(signal, 0);
 }
 
@@ -57,22 +59,23 @@ function answer() {
   if (lines.length >= wanted) {
     const out = lines.splice(0, wanted);
     wanted = null;
-    reply({ lines: out });
+    reply(wantedSeq, { lines: out });
   } else if (exit !== null) {
     wanted = null;
-    reply({ lines: lines.splice(0), exit, stderr });
+    reply(wantedSeq, { lines: lines.splice(0), exit, stderr });
   }
 }
 
 parentPort.on("message", (m) => {
   if (m.kind === "send") {
     // Lines nobody asked for: the program answered more than the protocol allows.
-    if (lines.length > 0) return reply({ unrequested: lines.splice(0), stderr });
+    if (lines.length > 0) return reply(m.seq, { unrequested: lines.splice(0), stderr });
     wanted = m.lines;
+    wantedSeq = m.seq;
     child.stdin.write(m.text);
     answer();
   } else if (m.kind === "stderr") {
-    reply({ stderr });
+    reply(m.seq, { stderr });
   } else if (m.kind === "close") {
     child.stdin.end();
     if (m.kill) child.kill("SIGKILL");

@@ -21,6 +21,7 @@ export class ChildPipe {
   private readonly worker: Worker;
   /** Set once the program has failed: every later exchange throws it again. */
   private failure: ImplementationFault | null = null;
+  private requests = 0;
   /** Round trips so far (what batching saves). */
   exchanges = 0;
 
@@ -101,11 +102,26 @@ export class ChildPipe {
     this.worker.postMessage({ kind: "close", kill });
   }
 
+  /**
+   * One request to the worker and its reply. Requests are numbered and the worker stores
+   * the number it answers: a notify left over from an earlier reply (the worker stores,
+   * the caller sees the value without sleeping, then the worker's notify lands in the
+   * next wait) is told apart from this reply's, and so is a reply that came too late.
+   */
   private call(message: Record<string, unknown>): WorkerReply | null {
-    Atomics.store(this.signal, 0, 0);
-    this.worker.postMessage(message);
-    if (Atomics.wait(this.signal, 0, 0, this.timeoutMs) === "timed-out") return null;
-    const m = receiveMessageOnPort(this.port);
-    return m === undefined ? null : (m.message as WorkerReply);
+    const seq = ++this.requests;
+    this.worker.postMessage({ ...message, seq });
+    const deadline = Date.now() + this.timeoutMs;
+    for (let v = Atomics.load(this.signal, 0); v !== seq; v = Atomics.load(this.signal, 0)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      Atomics.wait(this.signal, 0, v, left);
+    }
+    for (;;) {
+      const m = receiveMessageOnPort(this.port);
+      if (m === undefined) return null;
+      const reply = m.message as WorkerReply & { seq: number };
+      if (reply.seq === seq) return reply;
+    }
   }
 }

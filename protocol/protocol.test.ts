@@ -17,6 +17,7 @@ import { modelImplementation } from "../properties/reference-implementation.ts";
 import { ExecImplementation, sharedConnection } from "./exec-implementation.ts";
 import { ImplementationFault } from "./fault.ts";
 import { answerSchema, resetRequest } from "./messages.ts";
+import { ChildPipe } from "./pipe.ts";
 import { protocolJsonSchema } from "./schema.ts";
 import { ProtocolServer } from "./server.ts";
 
@@ -154,6 +155,15 @@ describe("ExecImplementation over serve-model", () => {
     expect(impl.describe()).toEqual(["route gsi 5: addr 00000000fee01000 data 8031", "cache gsi 5: cookie - attached"]);
     expect(impl.describe()).toEqual(local?.describe());
     expect(impl.describe().length).toBeGreaterThan(0);
+  });
+});
+
+describe("ChildPipe", () => {
+  it("pairs every answer with its own request over 20000 quick round trips (cat echoes each line)", () => {
+    const pipe = new ChildPipe("cat", 5_000);
+    for (let i = 0; i < 20_000; i++) expect(pipe.exchange(`${i}\n`, 1, `echo ${i}`)[0]).toBe(`${i}`);
+    expect(pipe.exchanges).toBe(20_000);
+    pipe.close();
   });
 });
 
