@@ -64,6 +64,10 @@ describe("ProtocolServer", () => {
       type: "error",
       message: expect.stringContaining("cpu 9 does not exist"),
     });
+    const cut = server.handle(
+      '{"type":"run","commands":[{"op":"cpu.accept","cpu":0},{"op":"cpu.eoi","cpu":9},{"op":"cpu.accept","cpu":0}]}',
+    );
+    expect(cut.map(answer).map((a) => a.type)).toEqual(["step", "error", "error"]);
     expect(server.handle("not json").map(answer)[0]?.type).toBe("error");
     expect(server.handle('{"type":"digest"}').map(answer)[0]?.type).toBe("digest");
   });

@@ -3,10 +3,9 @@
  * (`irqcheck serve-model`): a known-good peer to test a harness against, and the
  * protocol's own executable definition. Pure: a request line in, answer lines out.
  */
-import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import type { Implementation } from "../properties/implementation.ts";
-import { type Issue, parseCommands } from "../properties/language.ts";
+import { type Issue, parseCommand } from "../properties/language.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import { type Capability, PROTOCOL_VERSION, requestSchema, stepAnswer } from "./messages.ts";
 
@@ -81,11 +80,18 @@ export class ProtocolServer {
     }
   }
 
-  /** One step answer per command; after a command that cannot run, errors for the rest. */
+  /** One step answer per command; from a command that cannot run on, an error for each. */
   private run(input: readonly unknown[], path: string): string[] {
-    if (this.topology === null) return input.map(() => error("no reset yet"));
-    const parsed = parseCommands(input, this.topology, path);
-    if (!parsed.ok) return input.map(() => error(issueText(parsed.issues)));
-    return parsed.value.map((c: Command) => stepAnswer(this.impl.apply(c)));
+    const topology = this.topology;
+    let failed: string | null = topology === null ? "no reset yet" : null;
+    return input.map((raw, i) => {
+      if (failed !== null || topology === null) return error(`not run: ${failed}`);
+      const c = parseCommand(raw, topology, input.length === 1 ? path : `${path}[${i}]`);
+      if (!c.ok) {
+        failed = issueText(c.issues);
+        return error(failed);
+      }
+      return stepAnswer(this.impl.apply(c.value));
+    });
   }
 }
