@@ -78,15 +78,7 @@ describe("--impl exec:CMD", () => {
       "fuzz",
       "--impl",
       `exec:${serve("qemu-7.2")}`,
-      "--profile",
-      "linux",
-      "--runs",
-      "100",
-      "--seed",
-      "1",
-      "--jobs",
-      "1",
-      "--out",
+      ..."--profile linux --runs 100 --seed 1 --jobs 1 --out".split(" "),
       out,
     );
     expect(r.out).toMatch(/NEW +delivery-log\/ioapic\.write\/misrouted-delivery +\[D1,D2\] 4 commands, run 39/);

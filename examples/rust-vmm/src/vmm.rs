@@ -222,38 +222,27 @@ impl Vmm {
             .collect()
     }
 
-    /// Everything that decides the future: equal digests, equal futures.
+    /// Everything that decides the future: what the guest sees, and what it does not
+    /// (IOREGSEL, input levels, routes, IR registers and table, MSI-X entries).
     pub fn digest(&self) -> String {
         let r = &self.irqchip.remapping;
-        let lapics: Vec<String> =
-            self.irqchip.lapics.iter().map(|l| format!("{:?}{:?}{:?}", l.irr, l.isr, l.tmr)).collect();
         let routes: Vec<String> = self.routes.routes.iter().map(|m| format!("{:x}.{:x}", m.address, m.data)).collect();
         let msix: Vec<String> = self
             .msix
             .iter()
             .flat_map(|d| d.entries.iter().map(|e| format!("{:x}.{:x}.{}{}", e.msg.address, e.msg.data, e.masked, e.pending)))
             .collect();
-        let faults: Vec<String> = r
-            .faults
-            .iter()
-            .map(|f| match f {
-                Some(f) => format!("{}:{}:{}", f.reason, f.index, f.source_id),
-                None => "-".to_string(),
-            })
-            .collect();
         format!(
-            "{}|{}|{}{}{}{}|{:?}|{} {} {}|{}|{}",
-            self.ioapic.digest(),
+            "{}|{}|{}|{} {} {} {} {}|{:?}|{}",
+            self.visible(),
+            self.ioapic.hidden_state(),
             routes.join(","),
             r.ire,
             r.cfi,
             r.eime,
             r.size_log2,
-            r.memory,
-            faults.join(","),
             r.next_fault,
-            r.overflow,
-            lapics.join(";"),
+            r.memory,
             msix.join(",")
         )
     }
