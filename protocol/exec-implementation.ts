@@ -12,7 +12,6 @@ import type { Command } from "../model/commands.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../model/topology.ts";
 import type { Implementation, StepResult } from "../properties/implementation.ts";
 import { commandToJson } from "../properties/language.ts";
-import type { FaultKind } from "./fault.ts";
 import {
   answerSchema,
   applyRequest,
@@ -204,7 +203,7 @@ export class ExecImplementation implements Implementation {
     return r.data;
   }
 
-  private bad(waitingFor: string, reason: string, line: string, kind: FaultKind = "answered badly"): never {
-    throw this.connection.pipe.fail({ kind, waitingFor, reason, line });
+  private bad(waitingFor: string, reason: string, line: string): never {
+    throw this.connection.pipe.fail({ kind: "answered badly", waitingFor, reason, line });
   }
 }
