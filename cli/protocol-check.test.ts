@@ -120,6 +120,23 @@ describe("--impl exec:CMD", () => {
     expect(bad.code).toBe(1);
   });
 
+  it("explore --impl exec: digests through the protocol; on qemu-7.2 it finds what the in-process explorer finds", async () => {
+    const flags = "--depth 3 --alphabet ioapic --topology small --out".split(" ");
+    const ok = await run("explore", "--impl", `exec:${serve()}`, ...flags, join(scratch, "explore"));
+    expect(ok.out).toMatch(/^reference: no divergence up to depth 3/m);
+    expect(ok.code).toBe(0);
+    const found = (r: { out: string }) =>
+      r.out
+        .split("\n")
+        .filter((l) => /NEW|shortest/.test(l))
+        .map((l) => l.replace(/, peak RSS.*$/, "").replace(/\d+ states\/s/, ""));
+    const local = await run("explore", "--variant", "qemu-7.2", ...flags, join(scratch, "explore-local"));
+    const remote = await run("explore", "--impl", `exec:${serve("qemu-7.2")}`, ...flags, join(scratch, "explore"));
+    expect(remote.out).toMatch(/NEW +delivery-log\/ioapic\.write\/missing-delivery +\[D18\] 2 commands/);
+    expect(found(remote)).toEqual(found(local));
+    expect(remote.code).toBe(1);
+  });
+
   it("scenarios --impl exec: runs the library", async () => {
     const r = await run("scenarios", "--impl", `exec:${serve()}`);
     expect(r.out).toMatch(/(\d+) scenarios; reference \1\/\1; reference \1\/\1/);
