@@ -29,7 +29,11 @@ pub struct FaultRecord {
 pub enum Translation {
     Interrupt(Interrupt),
     /// Blocked; recorded unless `suppressed` (a qualified fault of an IRTE with FPD = 1).
-    Fault { reason: u32, index: u32, suppressed: bool },
+    Fault {
+        reason: u32,
+        index: u32,
+        suppressed: bool,
+    },
     /// Compatibility format passed through (CFI set, EIME clear).
     PassThrough,
 }
@@ -86,7 +90,8 @@ impl RemappingUnit {
         if !bit(irte[0], 0) {
             return qualified(FAULT_NOT_PRESENT);
         }
-        let reserved = bits(irte[0], 14, 12) != 0 || bits(irte[0], 31, 24) != 0 || bits(irte[2], 31, 20) != 0 || irte[3] != 0;
+        let reserved =
+            bits(irte[0], 14, 12) != 0 || bits(irte[0], 31, 24) != 0 || bits(irte[2], 31, 20) != 0 || irte[3] != 0;
         if reserved {
             return qualified(FAULT_IRTE_RESERVED);
         }

@@ -230,7 +230,9 @@ impl Vmm {
         let msix: Vec<String> = self
             .msix
             .iter()
-            .flat_map(|d| d.entries.iter().map(|e| format!("{:x}.{:x}.{}{}", e.msg.address, e.msg.data, e.masked, e.pending)))
+            .flat_map(|d| {
+                d.entries.iter().map(|e| format!("{:x}.{:x}.{}{}", e.msg.address, e.msg.data, e.masked, e.pending))
+            })
             .collect();
         format!(
             "{}|{}|{}|{} {} {} {} {}|{:?}|{}",
