@@ -2,7 +2,8 @@
  * An implementation in another process, spoken to over the exec protocol
  * (docs/protocol.md). A program is started once per thread and kept for many runs; each
  * run begins with a `reset`. When the checker hands the whole sequence ahead (`prepare`),
- * it goes out as one `run` request and the step answers come back in one read.
+ * it goes out as one `run` request, and `apply` takes each step's answer as it arrives:
+ * the checker works on step k while the program computes step k + 1.
  *
  * The program's state belongs to the implementation object that last reset it: another
  * object (a shrinker's candidate, a replay) takes it over by resetting and re-running its
@@ -85,8 +86,12 @@ export class ExecImplementation implements Implementation {
   private topology: Topology | null = null;
   /** Commands applied since the reset. */
   private history: Command[] = [];
-  /** Commands the program has already run ahead (a `run` batch), with their answers. */
-  private ahead: { command: Command; line: string }[] = [];
+  /** Commands sent ahead in a `run` whose answers `apply` has not taken yet. */
+  private ahead: Command[] = [];
+  /** Answer lines of the batch received and not yet taken. */
+  private received: string[] = [];
+  /** How many of the batch's first answer lines answer the catch-up (a reset, a replay). */
+  private preamble = 0;
 
   constructor(
     private readonly program: string,
@@ -105,27 +110,43 @@ export class ExecImplementation implements Implementation {
     if (this.connection.owner === this) this.connection.owner = null;
   }
 
-  /** The whole run at once: `reset` and `run` in one exchange. */
+  /** The whole run at once: `reset` and `run` in one write. */
   prepare(commands: readonly Command[]): void {
     if (this.history.length > 0 || commands.length === 0) return;
-    const lines = this.exchange(
-      [...this.catchUp(), { text: runRequest(commands.map(commandToJson)), answers: commands.length }],
+    const catchUp = this.catchUp();
+    const requests = [...catchUp, { text: runRequest(commands.map(commandToJson)), answers: commands.length }];
+    this.connection.pipe.send(
+      requests.map((r) => `${r.text}\n`).join(""),
+      requests.reduce((n, r) => n + r.answers, 0),
       `the steps of a run of ${commands.length} commands`,
     );
-    this.ahead = commands.map((command, i) => ({ command, line: lines[i] ?? "" }));
+    this.connection.owner = this;
+    this.ahead = commands.slice();
+    this.received = [];
+    this.preamble = catchUp.reduce((n, r) => n + r.answers, 0);
   }
 
   apply(command: Command): StepResult {
-    const next = this.ahead[0];
-    if (next !== undefined && next.command === command && this.connection.owner === this) {
-      this.ahead.shift();
-      return this.step(command, next.line);
-    }
+    if (this.ahead[0] === command && this.connection.owner === this) return this.step(command, this.nextAhead(command));
     const [line = ""] = this.exchange(
       [...this.catchUp(), { text: applyRequest(commandToJson(command)), answers: 1 }],
       this.stepName(command),
     );
     return this.step(command, line);
+  }
+
+  /** The answer to the next command of the batch: waits for it, takes whatever else has come. */
+  private nextAhead(command: Command): string {
+    const needed = this.preamble + 1;
+    const owed = this.preamble + this.ahead.length;
+    while (this.received.length < needed) {
+      const got = this.received.length;
+      this.received.push(...this.connection.pipe.receive(needed - got, owed - got, this.stepName(command)));
+    }
+    this.checkCatchUp(this.received.splice(0, this.preamble));
+    this.preamble = 0;
+    this.ahead.shift();
+    return this.received.shift() ?? "";
   }
 
   describe(): readonly string[] {
@@ -151,6 +172,8 @@ export class ExecImplementation implements Implementation {
     if (this.topology === null) throw new Error(`${this.name}: apply before reset`);
     if (this.connection.owner === this && this.ahead.length === 0) return [];
     this.ahead = [];
+    this.received = [];
+    this.preamble = 0;
     const out = [{ text: resetRequest(this.topology), answers: 1 }];
     if (this.history.length > 0)
       out.push({ text: runRequest(this.history.map(commandToJson)), answers: this.history.length });
@@ -163,16 +186,18 @@ export class ExecImplementation implements Implementation {
     const total = requests.reduce((n, r) => n + r.answers, 0);
     const lines = this.connection.pipe.exchange(text, total, waitingFor);
     this.connection.owner = this;
-    let at = 0;
-    for (const r of requests.slice(0, -1)) {
-      for (const line of lines.slice(at, at + r.answers)) {
-        const a = this.answer(line, "the answer to a reset or a replayed run");
-        if (a.type !== "ready" && a.type !== "step")
-          this.bad("the answer to a reset", `expected "ready" or "step", got "${a.type}"`, line);
-      }
-      at += r.answers;
+    const last = requests[requests.length - 1]?.answers ?? 0;
+    this.checkCatchUp(lines.slice(0, total - last));
+    return lines.slice(total - last);
+  }
+
+  /** The answers to a reset and a replayed history: "ready" and steps (checked the first time). */
+  private checkCatchUp(lines: readonly string[]): void {
+    for (const line of lines) {
+      const a = this.answer(line, "the answer to a reset or a replayed run");
+      if (a.type !== "ready" && a.type !== "step")
+        this.bad("the answer to a reset", `expected "ready" or "step", got "${a.type}"`, line);
     }
-    return lines.slice(at);
   }
 
   private step(command: Command, line: string): StepResult {

@@ -10,9 +10,11 @@ const { program, signal, port } = workerData;
 let partial = "";
 const lines = [];
 let stderr = "";
-// The pending send: how many lines it waits for and its request number (ChildPipe.call).
-let wanted = null;
-let wantedSeq = 0;
+// Answer lines announced by writes and not yet handed out; more than that is a protocol
+// violation. A pending read: at least `min`, at most `max` lines, and its request number
+// (ChildPipe.call).
+let owed = 0;
+let read = null;
 let exit = null;
 
 // `exec` so the program itself is the child: a kill reaches it, not a shell.
@@ -55,24 +57,28 @@ function reply(seq, message) {
 }
 
 function answer() {
-  if (wanted === null) return;
-  if (lines.length >= wanted) {
-    const out = lines.splice(0, wanted);
-    wanted = null;
-    reply(wantedSeq, { lines: out });
+  if (read === null) return;
+  const { min, max, seq } = read;
+  if (lines.length > owed) {
+    read = null;
+    reply(seq, { unrequested: lines.splice(owed), stderr });
+  } else if (lines.length >= min) {
+    const out = lines.splice(0, max);
+    owed -= out.length;
+    read = null;
+    reply(seq, { lines: out });
   } else if (exit !== null) {
-    wanted = null;
-    reply(wantedSeq, { lines: lines.splice(0), exit, stderr });
+    read = null;
+    reply(seq, { lines: lines.splice(0), exit, stderr });
   }
 }
 
 parentPort.on("message", (m) => {
-  if (m.kind === "send") {
-    // Lines nobody asked for: the program answered more than the protocol allows.
-    if (lines.length > 0) return reply(m.seq, { unrequested: lines.splice(0), stderr });
-    wanted = m.lines;
-    wantedSeq = m.seq;
+  if (m.kind === "write") {
+    owed += m.lines;
     child.stdin.write(m.text);
+  } else if (m.kind === "read") {
+    read = { min: m.min, max: m.max, seq: m.seq };
     answer();
   } else if (m.kind === "stderr") {
     reply(m.seq, { stderr });

@@ -2,8 +2,10 @@
  * A synchronous conversation with a child process. Implementation.apply is synchronous,
  * so a worker thread (pipe-worker.js) owns the process and its pipes, and the calling
  * thread blocks on Atomics.wait until the worker has the answer lines; a wait that times
- * out is a hang. One `exchange` writes any number of request lines and reads a known
- * number of answer lines: a whole batch costs one round trip.
+ * out is a hang. A write of any number of request lines announces how many answer lines
+ * follow; reads then take them as they come, so the caller can check the first steps of
+ * a run while the program still computes the rest. Lines still owed when the next write
+ * goes out are read and dropped first (an abandoned run).
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { ImplementationFault } from "./fault.ts";
@@ -22,7 +24,9 @@ export class ChildPipe {
   /** Set once the program has failed: every later exchange throws it again. */
   private failure: ImplementationFault | null = null;
   private requests = 0;
-  /** Round trips so far (what batching saves). */
+  /** Answer lines written for and not yet received. */
+  private owed = 0;
+  /** Writes so far: one per run when the checker hands runs ahead. */
   exchanges = 0;
 
   constructor(
@@ -43,31 +47,41 @@ export class ChildPipe {
     return this.failure !== null;
   }
 
-  /** Write `text` (complete lines) and wait for `count` answer lines. */
+  /** Write `text` (complete lines) and wait for its `count` answer lines. */
   exchange(text: string, count: number, waitingFor: string): string[] {
+    this.send(text, count, waitingFor);
+    return this.receive(count, count, waitingFor);
+  }
+
+  /** Write `text` (complete lines), whose answers are `count` lines, without waiting. */
+  send(text: string, count: number, waitingFor: string): void {
     if (this.failure !== null) throw this.failure;
+    if (this.owed > 0) this.receive(this.owed, this.owed, `the rest of an abandoned batch (before: ${waitingFor})`);
     this.exchanges++;
-    const reply = this.call({ kind: "send", text, lines: count });
+    this.owed += count;
+    this.worker.postMessage({ kind: "write", text, lines: count });
+  }
+
+  /** Wait for at least `min` of the owed answer lines; returns up to `max` of those there are. */
+  receive(min: number, max: number, waitingFor: string): string[] {
+    if (this.failure !== null) throw this.failure;
+    const reply = this.call({ kind: "read", min, max });
     if (reply === null) {
       const stderrTail = this.call({ kind: "stderr" })?.stderr ?? "";
-      throw this.fail({
-        kind: "hung",
-        waitingFor,
-        reason: `no answer within ${this.timeoutMs / 1000}s`,
-        stderrTail,
-      });
+      throw this.fail({ kind: "hung", waitingFor, reason: `no answer within ${this.timeoutMs / 1000}s`, stderrTail });
     }
     const stderrTail = reply.stderr ?? "";
     if (reply.unrequested !== undefined) {
       throw this.fail({
         kind: "answered badly",
-        waitingFor: `nothing (before: ${waitingFor})`,
-        reason: `${reply.unrequested.length} line(s) nobody asked for`,
+        waitingFor,
+        reason: `${reply.unrequested.length} line(s) more than the requests asked for`,
         line: reply.unrequested[0] ?? "",
         stderrTail,
       });
     }
     const lines = reply.lines ?? [];
+    this.owed -= lines.length;
     if (reply.exit !== undefined) {
       const e = reply.exit;
       const how =
@@ -79,7 +93,7 @@ export class ChildPipe {
       throw this.fail({
         kind: "crashed",
         waitingFor,
-        reason: `the program ${how} after ${lines.length} of ${count} answer line(s)`,
+        reason: `the program ${how} after ${lines.length} of ${min} answer line(s)`,
         ...(lines.length > 0 ? { line: lines[lines.length - 1] ?? "" } : {}),
         stderrTail,
       });

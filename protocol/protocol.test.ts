@@ -45,31 +45,36 @@ describe("docs/protocol.schema.json", () => {
 
 describe("ProtocolServer", () => {
   const answer = (line: string) => answerSchema.parse(JSON.parse(line));
+  const handle = (server: ProtocolServer, line: string) => [...server.handle(line)];
   it("shakes hands, resets, answers a run with one step per command, and errors without dying", () => {
     const server = new ProtocolServer(modelImplementation());
-    expect(answer(server.handle('{"type":"hello","protocol":1}')[0] ?? "")).toEqual({
+    expect(answer(handle(server, '{"type":"hello","protocol":1}')[0] ?? "")).toEqual({
       type: "hello",
       protocol: 1,
       name: "reference",
       capabilities: ["describe", "digest"],
     });
-    expect(server.handle('{"type":"apply","command":{"op":"ioapic.read","reg":1}}').map(answer)[0]?.type).toBe("error");
-    expect(server.handle(resetRequest(topology)).map(answer)).toEqual([{ type: "ready" }]);
-    const steps = server
-      .handle('{"type":"run","commands":[{"op":"ioapic.read","reg":"0x01"},{"op":"line.set","pin":3,"level":1}]}')
-      .map(answer);
+    expect(handle(server, '{"type":"apply","command":{"op":"ioapic.read","reg":1}}').map(answer)[0]?.type).toBe(
+      "error",
+    );
+    expect(handle(server, resetRequest(topology)).map(answer)).toEqual([{ type: "ready" }]);
+    const steps = handle(
+      server,
+      '{"type":"run","commands":[{"op":"ioapic.read","reg":"0x01"},{"op":"line.set","pin":3,"level":1}]}',
+    ).map(answer);
     expect(steps.map((s) => s.type)).toEqual(["step", "step"]);
     expect(steps[0]?.type === "step" && steps[0].observations).toEqual([{ kind: "read", reg: 1, value: 0x170020 }]);
-    expect(server.handle('{"type":"apply","command":{"op":"cpu.eoi","cpu":9}}').map(answer)[0]).toMatchObject({
+    expect(handle(server, '{"type":"apply","command":{"op":"cpu.eoi","cpu":9}}').map(answer)[0]).toMatchObject({
       type: "error",
       message: expect.stringContaining("cpu 9 does not exist"),
     });
-    const cut = server.handle(
+    const cut = handle(
+      server,
       '{"type":"run","commands":[{"op":"cpu.accept","cpu":0},{"op":"cpu.eoi","cpu":9},{"op":"cpu.accept","cpu":0}]}',
     );
     expect(cut.map(answer).map((a) => a.type)).toEqual(["step", "error", "error"]);
-    expect(server.handle("not json").map(answer)[0]?.type).toBe("error");
-    expect(server.handle('{"type":"digest"}').map(answer)[0]?.type).toBe("digest");
+    expect(handle(server, "not json").map(answer)[0]?.type).toBe("error");
+    expect(handle(server, '{"type":"digest"}').map(answer)[0]?.type).toBe("digest");
   });
 });
 
@@ -187,7 +192,7 @@ describe("a misbehaving program is an ImplementationFault", () => {
     const f = faultOf(script("crash.sh", `${HELLO}\nread line; echo 'panicked at ioapic.rs:12' >&2; exit 3`));
     expect(f.kind).toBe("crashed");
     expect(f.message).toMatch(/exited with status 3 after 0 of 2 answer line/);
-    expect(f.message).toContain("the steps of a run of 1 commands");
+    expect(f.message).toContain("waiting for the step of command #0 (line.set)");
     expect(f.stderrTail).toContain("panicked at ioapic.rs:12");
   });
 
