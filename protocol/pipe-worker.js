@@ -15,6 +15,7 @@ let stderr = "";
 // (ChildPipe.call).
 let owed = 0;
 let read = null;
+let unrequested = null;
 let exit = null;
 
 // `exec` so the program itself is the child: a kill reaches it, not a shell.
@@ -59,11 +60,11 @@ function reply(seq, message) {
 function answer() {
   if (read === null) return;
   const { min, max, seq } = read;
-  if (lines.length > owed) {
+  if (unrequested !== null) {
     read = null;
-    reply(seq, { unrequested: lines.splice(owed), stderr });
+    reply(seq, { unrequested, stderr });
   } else if (lines.length >= min) {
-    const out = lines.splice(0, max);
+    const out = lines.splice(0, Math.min(max, owed));
     owed -= out.length;
     read = null;
     reply(seq, { lines: out });
@@ -75,6 +76,8 @@ function answer() {
 
 parentPort.on("message", (m) => {
   if (m.kind === "write") {
+    // Lines beyond what earlier requests were owed: the program answered more than asked.
+    if (lines.length > owed && unrequested === null) unrequested = lines.splice(owed);
     owed += m.lines;
     child.stdin.write(m.text);
   } else if (m.kind === "read") {

@@ -224,6 +224,17 @@ describe("a misbehaving program is an ImplementationFault", () => {
     expect(refused.message).toContain("the program answered an error: no IOAPIC");
   });
 
+  it("answered badly: a line nobody asked for (a second hello)", () => {
+    const f = faultOf(
+      script(
+        "twice.sh",
+        `read line; echo '{"type":"hello","protocol":1,"name":"twice","capabilities":[]}'\n${HELLO.slice(HELLO.indexOf("echo"))}\ncat > /dev/null`,
+      ),
+    );
+    expect(f.kind).toBe("answered badly");
+    expect(f.line).toContain('"type":"hello"');
+  });
+
   it("answered badly: a hello that is not protocol 1", () => {
     expect(() =>
       sharedConnection(
