@@ -27,8 +27,7 @@ export async function serveModel(argv: readonly string[], io: Io): Promise<numbe
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
     if (line.trim() === "") continue;
-    // Each step goes out as soon as it is computed: irqcheck checks it meanwhile.
-    for (const answer of server.handle(line)) process.stdout.write(`${answer}\n`);
+    process.stdout.write(`${server.handle(line).join("\n")}\n`);
   }
   return EXIT.OK;
 }

@@ -2,8 +2,7 @@
  * An implementation in another process, spoken to over the exec protocol
  * (docs/protocol.md). A program is started once per thread and kept for many runs; each
  * run begins with a `reset`. When the checker hands the whole sequence ahead (`prepare`),
- * it goes out as one `run` request, and `apply` takes each step's answer as it arrives:
- * the checker works on step k while the program computes step k + 1.
+ * it goes out as one `run` request, and the first `apply` reads every step's answer.
  *
  * The program's state belongs to the implementation object that last reset it: another
  * object (a shrinker's candidate, a replay) takes it over by resetting and re-running its
@@ -135,16 +134,13 @@ export class ExecImplementation implements Implementation {
     return this.step(command, line);
   }
 
-  /** The answer to the next command of the batch: waits for it, takes whatever else has come. */
+  /** The answer to the next command of the batch; the first call reads the whole batch. */
   private nextAhead(command: Command): string {
-    const needed = this.preamble + 1;
-    const owed = this.preamble + this.ahead.length;
-    while (this.received.length < needed) {
-      const got = this.received.length;
-      this.received.push(...this.connection.pipe.receive(needed - got, owed - got, this.stepName(command)));
+    if (this.received.length === 0) {
+      this.received = this.connection.pipe.receive(this.preamble + this.ahead.length, this.stepName(command));
+      this.checkCatchUp(this.received.splice(0, this.preamble));
+      this.preamble = 0;
     }
-    this.checkCatchUp(this.received.splice(0, this.preamble));
-    this.preamble = 0;
     this.ahead.shift();
     return this.received.shift() ?? "";
   }

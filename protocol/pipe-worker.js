@@ -11,8 +11,7 @@ let partial = "";
 const lines = [];
 let stderr = "";
 // Answer lines announced by writes and not yet handed out; more than that is a protocol
-// violation. A pending read: at least `min`, at most `max` lines, and its request number
-// (ChildPipe.call).
+// violation. A pending read: how many lines, and its request number (ChildPipe.call).
 let owed = 0;
 let read = null;
 let unrequested = null;
@@ -59,12 +58,12 @@ function reply(seq, message) {
 
 function answer() {
   if (read === null) return;
-  const { min, max, seq } = read;
+  const { count, seq } = read;
   if (unrequested !== null) {
     read = null;
     reply(seq, { unrequested, stderr });
-  } else if (lines.length >= min) {
-    const out = lines.splice(0, Math.min(max, owed));
+  } else if (lines.length >= count) {
+    const out = lines.splice(0, count);
     owed -= out.length;
     read = null;
     reply(seq, { lines: out });
@@ -81,7 +80,7 @@ parentPort.on("message", (m) => {
     owed += m.lines;
     child.stdin.write(m.text);
   } else if (m.kind === "read") {
-    read = { min: m.min, max: m.max, seq: m.seq };
+    read = { count: m.count, seq: m.seq };
     answer();
   } else if (m.kind === "stderr") {
     reply(m.seq, { stderr });

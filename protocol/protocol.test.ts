@@ -45,36 +45,31 @@ describe("docs/protocol.schema.json", () => {
 
 describe("ProtocolServer", () => {
   const answer = (line: string) => answerSchema.parse(JSON.parse(line));
-  const handle = (server: ProtocolServer, line: string) => [...server.handle(line)];
   it("shakes hands, resets, answers a run with one step per command, and errors without dying", () => {
     const server = new ProtocolServer(modelImplementation());
-    expect(answer(handle(server, '{"type":"hello","protocol":1}')[0] ?? "")).toEqual({
+    expect(answer(server.handle('{"type":"hello","protocol":1}')[0] ?? "")).toEqual({
       type: "hello",
       protocol: 1,
       name: "reference",
       capabilities: ["describe", "digest"],
     });
-    expect(handle(server, '{"type":"apply","command":{"op":"ioapic.read","reg":1}}').map(answer)[0]?.type).toBe(
-      "error",
-    );
-    expect(handle(server, resetRequest(topology)).map(answer)).toEqual([{ type: "ready" }]);
-    const steps = handle(
-      server,
-      '{"type":"run","commands":[{"op":"ioapic.read","reg":"0x01"},{"op":"line.set","pin":3,"level":1}]}',
-    ).map(answer);
+    expect(server.handle('{"type":"apply","command":{"op":"ioapic.read","reg":1}}').map(answer)[0]?.type).toBe("error");
+    expect(server.handle(resetRequest(topology)).map(answer)).toEqual([{ type: "ready" }]);
+    const steps = server
+      .handle('{"type":"run","commands":[{"op":"ioapic.read","reg":"0x01"},{"op":"line.set","pin":3,"level":1}]}')
+      .map(answer);
     expect(steps.map((s) => s.type)).toEqual(["step", "step"]);
     expect(steps[0]?.type === "step" && steps[0].observations).toEqual([{ kind: "read", reg: 1, value: 0x170020 }]);
-    expect(handle(server, '{"type":"apply","command":{"op":"cpu.eoi","cpu":9}}').map(answer)[0]).toMatchObject({
+    expect(server.handle('{"type":"apply","command":{"op":"cpu.eoi","cpu":9}}').map(answer)[0]).toMatchObject({
       type: "error",
       message: expect.stringContaining("cpu 9 does not exist"),
     });
-    const cut = handle(
-      server,
+    const cut = server.handle(
       '{"type":"run","commands":[{"op":"cpu.accept","cpu":0},{"op":"cpu.eoi","cpu":9},{"op":"cpu.accept","cpu":0}]}',
     );
     expect(cut.map(answer).map((a) => a.type)).toEqual(["step", "error", "error"]);
-    expect(handle(server, "not json").map(answer)[0]?.type).toBe("error");
-    expect(handle(server, '{"type":"digest"}').map(answer)[0]?.type).toBe("digest");
+    expect(server.handle("not json").map(answer)[0]?.type).toBe("error");
+    expect(server.handle('{"type":"digest"}').map(answer)[0]?.type).toBe("digest");
   });
 });
 
@@ -228,7 +223,7 @@ describe("a misbehaving program is an ImplementationFault", () => {
     const f = faultOf(
       script(
         "twice.sh",
-        `read line; echo '{"type":"hello","protocol":1,"name":"twice","capabilities":[]}'\n${HELLO.slice(HELLO.indexOf("echo"))}\ncat > /dev/null`,
+        `read line; echo '{"type":"hello","protocol":1,"name":"twice","capabilities":[]}'\n${HELLO.slice(HELLO.indexOf("echo"))}\nread line; echo '{"type":"ready"}'; cat > /dev/null`,
       ),
     );
     expect(f.kind).toBe("answered badly");

@@ -26,11 +26,8 @@ export class ProtocolServer {
     return this.impl.digest === undefined ? ["describe"] : ["describe", "digest"];
   }
 
-  /**
-   * The answer lines to one request line (one per command of a `run`, else one). A run's
-   * steps are computed as they are taken, so a server can write each one out at once.
-   */
-  handle(line: string): Iterable<string> {
+  /** The answer lines to one request line (one per command of a `run`, else one). */
+  handle(line: string): string[] {
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -84,21 +81,15 @@ export class ProtocolServer {
   }
 
   /** One step answer per command; from a command that cannot run on, an error for each. */
-  private *run(input: readonly unknown[], path: string): Generator<string> {
+  private run(input: readonly unknown[], path: string): string[] {
     const topology = this.topology;
     let failed: string | null = topology === null ? "no reset yet" : null;
-    for (const [i, raw] of input.entries()) {
-      if (failed !== null || topology === null) {
-        yield error(`not run: ${failed}`);
-        continue;
-      }
+    return input.map((raw, i) => {
+      if (failed !== null || topology === null) return error(`not run: ${failed}`);
       const c = parseCommand(raw, topology, input.length === 1 ? path : `${path}[${i}]`);
-      if (c.ok) {
-        yield stepAnswer(this.impl.apply(c.value));
-      } else {
-        failed = issueText(c.issues);
-        yield error(failed);
-      }
-    }
+      if (c.ok) return stepAnswer(this.impl.apply(c.value));
+      failed = issueText(c.issues);
+      return error(failed);
+    });
   }
 }
