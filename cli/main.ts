@@ -6,10 +6,12 @@ import { IMPORT_TRACE, importTrace } from "./import-trace.ts";
 import { type Io, processIo } from "./io.ts";
 import { MATRIX, matrix } from "./matrix.ts";
 import { MERGE, merge } from "./merge.ts";
+import { protocolCheck } from "./protocol-check.ts";
 import { real } from "./real.ts";
 import { REGRESS, regress } from "./regress.ts";
 import { REPLAY, replay } from "./replay.ts";
 import { SCENARIOS_COMMAND, scenarios } from "./scenarios.ts";
+import { serveModel } from "./serve-model.ts";
 import { VARIANTS_COMMAND, variants } from "./variants.ts";
 import { TOOL } from "./version.ts";
 
@@ -26,6 +28,14 @@ const COMMANDS: Readonly<Record<string, { run: Subcommand; summary: string }>> =
   "import-trace": { run: importTrace, summary: IMPORT_TRACE.spec.summary },
   real: { run: real, summary: "Runs counterexamples, scenarios or a campaign in the real QEMU + KVM and compares." },
   scenarios: { run: scenarios, summary: SCENARIOS_COMMAND.spec.summary },
+  "protocol-check": {
+    run: protocolCheck,
+    summary: "Checks that a program speaks the exec protocol: shape, determinism, batching (docs/protocol.md).",
+  },
+  "serve-model": {
+    run: serveModel,
+    summary: "Serves the reference model (or a variant) as an exec-protocol program on stdin/stdout.",
+  },
 };
 
 export const HELP = `irqcheck: refinement checking of x86 interrupt routing (QEMU IOAPIC, VT-d IR, KVM split irqchip)

@@ -6,14 +6,15 @@
  */
 import { relative } from "node:path";
 import { KNOWN_DIVERGENCES } from "../impl/manifest.ts";
-import { VARIANTS } from "../impl/variants/index.ts";
+import { defaultBaseline } from "../impl/triage.ts";
+import { findVariant, VARIANTS } from "../impl/variants/index.ts";
 import type { Counterexample } from "../properties/counterexample.ts";
 import { defineCommand } from "./command.ts";
 import { EXIT } from "./errors.ts";
-import { exitStatus, json, runTimeout } from "./flags.ts";
+import { baseline, exitStatus, impl, json, runTimeout } from "./flags.ts";
 import type { Io } from "./io.ts";
 import { isolatedCheck, withSandbox } from "./isolated.ts";
-import { defaultStore, displayPath } from "./resolve.ts";
+import { defaultStore, displayPath, loadImplementation } from "./resolve.ts";
 import { DEFAULT_RUN_TIMEOUT_MS, type Sandbox } from "./sandbox.ts";
 import { listCounterexamples, readCounterexample } from "./store.ts";
 
@@ -24,10 +25,15 @@ export const REGRESS = defineCommand({
   description: [
     "DIR (a folder, searched recursively, or one file) defaults to the counterexamples/ folder of",
     "the irqcheck checkout, wherever irqcheck is run from. Files a killed campaign left are whole:",
-    "saving is atomic.",
+    "saving is atomic. With --impl, every counterexample runs on your implementation and on its",
+    "baseline (--baseline, default the variant it extends): FIXED where only the baseline diverges,",
+    "inherited where both do, NEW where only yours does.",
   ],
-  flags: { json, "run-timeout": runTimeout },
-  exit: exitStatus("every check as expected", "a counterexample no longer diverges, or a fix no longer fixes it"),
+  flags: { impl, baseline, json, "run-timeout": runTimeout },
+  exit: exitStatus(
+    "every check as expected (with --impl: nothing NEW)",
+    "a counterexample no longer diverges, or a fix no longer fixes it (with --impl: one diverges on it and not on the baseline)",
+  ),
 });
 
 export interface RegressRow {
@@ -72,7 +78,23 @@ export async function regress(argv: readonly string[], io: Io): Promise<number> 
   // Every file is read (and checked) before any variant runs.
   const counterexamples = files.map((file) => ({ file, c: readCounterexample(file) }));
   io.err(`irqcheck regress: ${files.length} counterexamples under ${displayPath(dir)}`);
-  const rows = await withSandbox(values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS, async (sandbox) => {
+  const timeout = values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS;
+  if (values.impl !== undefined) {
+    const mine = await loadImplementation(values.impl);
+    const base = values.baseline === undefined ? defaultBaseline(mine) : (findVariant(values.baseline) ?? null);
+    const rows = await withSandbox(timeout, (sandbox) =>
+      regressImplementation(sandbox, values.impl ?? "", base?.name ?? null, counterexamples),
+    );
+    return reportImplementation(
+      rows,
+      mine.name,
+      base?.name ?? null,
+      values.json === true,
+      (f) => relative(dir, f) || f,
+      io,
+    );
+  }
+  const rows = await withSandbox(timeout, async (sandbox) => {
     const out: RegressRow[] = [];
     for (const { file, c } of counterexamples) out.push(...(await regressFile(sandbox, file, c)));
     return out;
@@ -105,4 +127,68 @@ export async function regress(argv: readonly string[], io: Io): Promise<number> 
     );
   }
   return bad.length === 0 ? EXIT.OK : EXIT.DIVERGED;
+}
+
+export type ImplementationVerdict = "fixed" | "inherited" | "new" | "passes";
+
+export interface ImplementationRow {
+  readonly file: string;
+  readonly verdict: ImplementationVerdict;
+  /** The implementation crashed or hung on it. */
+  readonly failure: string | null;
+}
+
+/**
+ * `regress --impl`: every saved counterexample, whoever found it, on the user's
+ * implementation and on its baseline (without one, every divergence counts as NEW).
+ */
+async function regressImplementation(
+  sandbox: Sandbox,
+  implPath: string,
+  baseline: string | null,
+  counterexamples: readonly { readonly file: string; readonly c: Counterexample }[],
+): Promise<ImplementationRow[]> {
+  const rows: ImplementationRow[] = [];
+  for (const { file, c } of counterexamples) {
+    const mine = await isolatedCheck(sandbox, { implPath }, c.topology, c.commands, c.property);
+    const theirs =
+      baseline === null
+        ? { diverged: false }
+        : await isolatedCheck(sandbox, { name: baseline }, c.topology, c.commands, c.property);
+    const verdict: ImplementationVerdict = mine.diverged
+      ? theirs.diverged
+        ? "inherited"
+        : "new"
+      : theirs.diverged
+        ? "fixed"
+        : "passes";
+    rows.push({ file, verdict, failure: mine.failure });
+  }
+  return rows;
+}
+
+function reportImplementation(
+  rows: readonly ImplementationRow[],
+  name: string,
+  baseline: string | null,
+  json: boolean,
+  shown: (file: string) => string,
+  io: Io,
+): number {
+  const count = (v: ImplementationVerdict) => rows.filter((r) => r.verdict === v).length;
+  const news = rows.filter((r) => r.verdict === "new");
+  if (json) {
+    io.out(JSON.stringify({ implementation: name, baseline, rows }, null, 2));
+  } else {
+    const width = Math.max(...rows.map((r) => shown(r.file).length), "counterexample".length);
+    io.out(`${"counterexample".padEnd(width)}  ${name} against ${baseline ?? "the reference"}`);
+    for (const r of rows)
+      io.out(
+        `${shown(r.file).padEnd(width)}  ${r.verdict.toUpperCase()}${r.failure === null ? "" : ` (${r.failure})`}`,
+      );
+    io.out(
+      `${rows.length} counterexamples on ${name}: ${count("fixed")} FIXED, ${count("inherited")} inherited, ${news.length} NEW, ${count("passes")} pass on both`,
+    );
+  }
+  return news.length === 0 ? EXIT.OK : EXIT.DIVERGED;
 }

@@ -8,6 +8,7 @@ import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { findProfile, PROFILES, type Profile } from "../properties/profiles/index.ts";
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
+import { EXEC_PREFIX, execVariant } from "./exec.ts";
 import { readInputText } from "./files.ts";
 import type { VariantSpec } from "./job.ts";
 
@@ -45,9 +46,11 @@ export function resolveVariants(names: readonly string[]): Variant[] {
  * Load a user's variant module (`--impl PATH`, .ts, .mts or .js). Its default export (or
  * `variant`) is a definition `{name, extends, <component>: (Base) => class extends Base
  * {...}}` (impl/variants/definition.ts), or a `{name, create}` object; or it exports a
- * function `createImplementation` returning an Implementation.
+ * function `createImplementation` returning an Implementation. `exec:CMD` is a program
+ * in any language speaking the exec protocol (docs/protocol.md).
  */
 export async function loadImplementation(path: string): Promise<Variant> {
+  if (path.startsWith(EXEC_PREFIX)) return execVariant(path.slice(EXEC_PREFIX.length));
   const url = pathToFileURL(resolvePath(path)).href;
   let mod: Record<string, unknown>;
   try {

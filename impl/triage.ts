@@ -119,7 +119,7 @@ export function triage(variant: Variant, c: FindingCase, baseline: Variant | nul
   if (baseline !== null) {
     const b = check(c.topology, baseline.create(), c.commands, c.property);
     if (b.ok) return { status: "new", known: [], baseline: baseline.name };
-    const known = explainByFix(variant, c);
+    const known = explainByFix(explanationSubject(variant, baseline), c);
     // The baseline diverges otherwise: inherited only if a known divergence explains it.
     const alike = sameKind(signatureOf(baseline.name, b.divergence), c.signature);
     return { status: alike || known.length > 0 ? "inherited" : "new", known, baseline: baseline.name };
@@ -137,6 +137,11 @@ export function defaultBaseline(v: Variant): Variant | null {
   return l === undefined || l.builtin ? null : l.base;
 }
 
+/** A variant without a lineage (an exec: program) is explained through its baseline's fixes. */
+function explanationSubject(variant: Variant, baseline: Variant | null): Variant {
+  return variant.lineage === undefined && baseline !== null ? baseline : variant;
+}
+
 /**
  * While shrinking: does the case still have triage `t`? One or two replays instead of a
  * new search: a new finding's baseline still refines the reference on it, an inherited
@@ -147,7 +152,7 @@ export function keepsTriage(variant: Variant, c: FindingCase, t: Classification,
   if (baseline !== null && t.status === "new") return check(c.topology, baseline.create(), c.commands, c.property).ok;
   if (baseline !== null && t.known.length === 0 && !divergesAlike(baseline, c)) return false;
   const known = byExplanation(t.known);
-  if (known.length > 0) return known.every((ds) => fixedByAll(variant, c, ds));
+  if (known.length > 0) return known.every((ds) => fixedByAll(explanationSubject(variant, baseline), c, ds));
   const eligible = KNOWN_DIVERGENCES.filter((d) => d.variants.includes(builtinAncestor(variant)));
   return eligible.length === 0 || !fixedByAll(variant, c, distinctFixes(eligible));
 }

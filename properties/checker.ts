@@ -197,6 +197,8 @@ export function check(
   const cursor = new RefinementCursor(topology, property);
   try {
     guarded.reset(topology);
+    // An implementation over a pipe takes the whole run in one round trip (protocol/).
+    guarded.prepare?.(commands);
     for (const command of commands) {
       const divergence = cursor.advance(command, guarded.apply(command));
       if (divergence !== null) return { ok: false, divergence };

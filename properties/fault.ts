@@ -113,6 +113,9 @@ export function guard(impl: Implementation): Implementation {
       return f();
     } catch (e) {
       if (e instanceof ImplementationFault) throw e;
+      // A program over the exec protocol that stopped answering (protocol/fault.ts) hung.
+      if (e instanceof Error && (e as { kind?: unknown }).kind === "hung")
+        throw new ImplementationFault({ kind: "hung", message: e.message.split("\n")[0] ?? e.message }, applied);
       return fail(describeThrown(e));
     }
   };
@@ -142,6 +145,7 @@ export function guard(impl: Implementation): Implementation {
       return lines;
     },
     ...(impl.digest === undefined ? {} : { digest: () => call(() => impl.digest?.() ?? "") }),
+    ...(impl.prepare === undefined ? {} : { prepare: (commands) => call(() => impl.prepare?.(commands)) }),
   };
   return guarded;
 }

@@ -25,6 +25,12 @@ export interface Implementation {
   /** Power on with this topology; every register at its reset value. */
   reset(topology: Topology): void;
   apply(command: Command): StepResult;
+  /**
+   * Optional: the whole sequence about to be applied, given right after `reset`. An
+   * implementation in another process runs it ahead in one batch; `apply` is still called
+   * for each command in order, and may stop early.
+   */
+  prepare?(commands: readonly Command[]): void;
   /** A compact description of internal state (routes, irqfds) for counterexample reports. */
   describe(): readonly string[];
   /**

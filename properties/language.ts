@@ -47,7 +47,7 @@ const pin = z
 const index = z.number().int().min(0);
 
 /** One schema per op; the `op` field selects it. */
-const commandSchemas: Readonly<Record<Command["op"], z.ZodType>> = {
+export const commandSchemas: Readonly<Record<Command["op"], z.ZodType>> = {
   "ioapic.write": z.strictObject({ op: z.literal("ioapic.write"), reg: uint(8), value: uint(32) }),
   "ioapic.read": z.strictObject({ op: z.literal("ioapic.read"), reg: uint(8) }),
   "ioapic.eoi": z.strictObject({ op: z.literal("ioapic.eoi"), vector: uint(8) }),

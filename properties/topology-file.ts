@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Topology } from "../model/topology.ts";
 import { issuesFromZod, type Parsed } from "./language.ts";
 
-const topologySchema = z.strictObject({
+export const topologySchema = z.strictObject({
   name: z.string().min(1),
   cpus: z
     .array(z.strictObject({ apicId: z.number().int().min(0).max(0xfffffffe) }))
