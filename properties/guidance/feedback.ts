@@ -2,18 +2,22 @@
  * What a run reached, as a set of feature numbers (AFL's edge coverage, for interrupt
  * routing). A run that earns a feature no earlier run earned is kept in the corpus.
  *
- * Features are transitions, not states, and name no pin, CPU or vector (so pin 5 and
- * pin 10 doing the same thing is one feature):
- * - an IOAPIC pin's abstract state changing under a command: trigger, mask, Remote IRR,
+ * A feature is an abstract state a component reaches under a command (counted when the
+ * component's state changes), or a trace line's shape under a command. It names no pin,
+ * CPU or vector (so pin 5 and pin 10 doing the same thing is one feature); abstract
+ * states are coarse and flags of the whole machine count one by one, so the corpus keeps
+ * runs that reach something new rather than new combinations of unrelated flags:
+ * - an IOAPIC pin's abstract state reached under a command: trigger, mask, Remote IRR,
  *   input level, lowest-priority delivery, remappable format, and where the RTE's
  *   current vector is in the LAPICs (pending in an IRR, in service in an ISR). The last
  *   two make the difference-relevant states visible: Remote IRR set while the vector in
  *   service is not the RTE's vector is where KVM's EOI-exit bitmap and the SDM part
  *   (semantics.md §5.4, D8, D20);
- * - a LAPIC's (IRR, ISR, level interrupt in service) changing, and the whole machine's
- *   "level interrupt in service that no level RTE carries" flag;
- * - an MSI-X entry's (mask, pending, remappable address) changing; IR's (IRE, CFI, a
- *   fault recorded) changing; more than one reference state allowed;
+ * - a LAPIC's (IRR, ISR, level interrupt in service) changing (from, to);
+ * - an MSI-X entry's (mask, pending, remappable address) changing (from, to);
+ * - one flag of the machine changing: IRE, CFI, a fault recorded, fault overflow, more
+ *   than one reference state allowed, a level interrupt in service whose vector no level
+ *   RTE with Remote IRR set carries;
  * - every implementation trace line under the command, with its numbers taken out
  *   (`kvm_set_irq gsi=# level=# via route (dest # phys vector # level)`): which paths of
  *   QEMU and KVM the command went through.
@@ -142,8 +146,7 @@ class RunFeatures {
     for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
       const code = pinCode(state, pin, irr, isr);
       const prev = this.pins[pin] ?? -1;
-      // The first step records each pin's starting code once, under no command.
-      if (prev !== code) this.features.add(feature(PIN, prev < 0 ? 31 : op, prev & 0x7ff, code));
+      if (prev !== code) this.features.add(feature(PIN, op, 0, code));
       this.pins[pin] = code;
     }
     for (let cpu = 0; cpu < this.lapics.length; cpu++) {
@@ -160,7 +163,9 @@ class RunFeatures {
       }
     }
     const machine = machineCode(state, states.length);
-    if (machine !== this.machine) this.features.add(feature(MACHINE, op, this.machine, machine));
+    for (let changed = machine ^ this.machine, b = 0; changed !== 0; changed >>>= 1, b++) {
+      if ((changed & 1) === 1) this.features.add(feature(MACHINE, op, b, (machine >>> b) & 1));
+    }
     this.machine = machine;
     for (const line of trace) this.features.add(feature(TRACE, op, 0, this.shapes.of(line)));
   }

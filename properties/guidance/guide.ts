@@ -35,7 +35,7 @@ export interface GuideOptions {
 }
 
 /** Share of runs generated fresh once the corpus holds something (the rest are mutants). */
-const FRESH = 0.5;
+const FRESH = Number(process.env.G_FRESH ?? 0.2);
 /** Parent weights are recomputed from the hit counts every this many runs. */
 const REWEIGH_EVERY = 64;
 
@@ -54,7 +54,6 @@ interface ProfileCorpus {
   cumulative: number[];
 }
 
-
 /**
  * A parent is drawn with weight 1 / (how many runs earned its rarest discovery), as
  * AFLFast favours inputs on rarely exercised paths: a run that first reached a state few
@@ -66,7 +65,7 @@ function weights(kept: readonly Kept[], hits: ReadonlyMap<number, number>): numb
   for (const k of kept) {
     let rarest = Number.POSITIVE_INFINITY;
     for (const f of k.discoveries) rarest = Math.min(rarest, hits.get(f) ?? 1);
-    total += Number.isFinite(rarest) ? 1 / rarest : 0;
+    total += Number.isFinite(rarest) ? 1 / rarest ** Number(process.env.G_POW ?? 2) : 0;
     out.push(total);
   }
   return out;
