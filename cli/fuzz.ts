@@ -12,6 +12,7 @@ import type { Finding } from "../properties/campaign.ts";
 import { buildCounterexample } from "../properties/counterexample.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
 import { parse, parseCount, parseDuration, parseProperty, parseShard } from "./args.ts";
+import { loadCorpus, saveCorpus } from "./corpus.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import type { Io } from "./io.ts";
 import type { JobSpec } from "./job.ts";
@@ -24,8 +25,12 @@ import { saveCounterexample } from "./store.ts";
 export const FUZZ_HELP = `usage: irqcheck fuzz [--variant NAME|all ...] [--impl PATH] [--profile NAME ...] [--time 60s | --runs N]
                      [--seed N] [--jobs N] [--shard K/N] [--max-commands N] [--topology NAME|FILE]
                      [--property delivery-log|guest-visible] [--out DIR] [--json] [--junit FILE]
+                     [--corpus DIR] [--unguided]
 Runs a campaign: random guest sequences through the reference and the variant, step by step;
 every new kind of divergence is shrunk and saved under --out (default counterexamples/).
+Runs are feedback-guided: a run that reaches new abstract states is kept and mutated
+(--unguided: pure random runs); --corpus DIR starts from the runs kept there and adds this
+campaign's (merge shards' corpora with irqcheck merge --corpus).
 Defaults: --variant qemu-7.2 --time 10s, every profile in turn, --jobs = cores, a random seed.
 Exit 0: no divergence; 1: divergences found; 2: bad usage or input.`;
 
@@ -53,6 +58,8 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
     out: { type: "string" },
     json: { type: "boolean" },
     junit: { type: "string" },
+    corpus: { type: "string" },
+    unguided: { type: "boolean" },
     help: { type: "boolean" },
   });
   if (values.help) {
@@ -74,13 +81,17 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   const runs = values.runs === undefined ? undefined : parseCount("--runs", values.runs);
   const timeMs = runs !== undefined ? undefined : parseDuration("--time", values.time ?? "10s");
   const out = values.out ?? "counterexamples";
+  if (values.unguided === true && values.corpus !== undefined)
+    throw new UsageError("use --corpus or --unguided, not both");
+  const guidance =
+    values.unguided === true ? undefined : { corpus: values.corpus === undefined ? [] : loadCorpus(values.corpus) };
   const variants =
     values.impl !== undefined
       ? [{ spec: { implPath: values.impl }, name: (await loadImplementation(values.impl)).name }]
       : resolveVariants(values.variant ?? ["qemu-7.2"]).map((v) => ({ spec: { name: v.name }, name: v.name }));
 
   io.err(
-    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${property}, topology ${topology.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant`,
+    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${property}, topology ${topology.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant, ${guidance === undefined ? "unguided" : "guided"}`,
   );
   const outcomes: CampaignOutcome[] = [];
   for (const v of variants) {
@@ -98,6 +109,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
         ? {}
         : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
       ...(timeMs === undefined ? {} : { timeMs }),
+      ...(guidance === undefined ? {} : { guidance }),
     }));
     const reporter = progressReporter(v.name, timeMs ?? null);
     const started = Date.now();
@@ -116,6 +128,13 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
       seconds: (Date.now() - started) / 1000,
       findings: mergeFindings(results.flatMap((r) => r.findings)),
     });
+    if (values.corpus !== undefined) {
+      const added = saveCorpus(
+        values.corpus,
+        results.flatMap((r) => r.corpus ?? []),
+      );
+      io.err(`${v.name}: corpus ${values.corpus}: ${guidance?.corpus.length ?? 0} runs loaded, ${added} added`);
+    }
   }
   const reports = outcomes.map((o) => report(o, out, topology, seed, profiles, io, values.json !== true));
   if (values.json === true)

@@ -7,6 +7,8 @@ import type { Variant } from "../impl/variants/index.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignProgress, type CampaignResult, runCampaign } from "../properties/campaign.ts";
 import type { Property } from "../properties/checker.ts";
+import type { CorpusEntry } from "../properties/guidance/corpus.ts";
+import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { loadImplementation, resolveProfile, resolveVariants } from "./resolve.ts";
 
 export interface JobSpec {
@@ -20,6 +22,8 @@ export interface JobSpec {
   readonly timeMs?: number;
   readonly firstRun: number;
   readonly runStride: number;
+  /** Feedback guidance (properties/guidance/), starting from this corpus; absent: pure random. */
+  readonly guidance?: { readonly corpus: readonly CorpusEntry[] };
 }
 
 export async function jobVariant(spec: JobSpec): Promise<Variant> {
@@ -35,11 +39,23 @@ export async function runJob(
   shouldStop?: () => boolean,
 ): Promise<CampaignResult> {
   const v = await jobVariant(spec);
-  return runCampaign({
+  const profiles = spec.profiles.map(resolveProfile);
+  const guide =
+    spec.guidance === undefined
+      ? undefined
+      : new FeedbackGuide({
+          topology: spec.topology,
+          create: v.create,
+          profiles,
+          property: spec.property,
+          maxCommands: spec.maxCommands,
+          corpus: spec.guidance.corpus,
+        });
+  const result = runCampaign({
     topology: spec.topology,
     variant: v.name,
     create: v.create,
-    profiles: spec.profiles.map(resolveProfile),
+    profiles,
     property: spec.property,
     seed: spec.seed,
     maxCommands: spec.maxCommands,
@@ -49,5 +65,7 @@ export async function runJob(
     runStride: spec.runStride,
     ...(onProgress === undefined ? {} : { onProgress }),
     ...(shouldStop === undefined ? {} : { shouldStop }),
+    ...(guide === undefined ? {} : { guide }),
   });
+  return guide === undefined ? result : { ...result, corpus: guide.added };
 }

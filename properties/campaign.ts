@@ -8,6 +8,7 @@
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CheckResult, check, type Divergence, type Property } from "./checker.ts";
+import type { CorpusEntry } from "./guidance/corpus.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
 import { profileRun } from "./profiles/run.ts";
@@ -80,6 +81,8 @@ export interface CampaignProgress {
 
 export interface CampaignResult extends CampaignProgress {
   readonly findings: readonly Finding[];
+  /** Runs the guidance kept (properties/guidance/), for the corpus directory. */
+  readonly corpus?: readonly CorpusEntry[];
 }
 
 /** The seed of run `run` of a campaign: a string seedrandom hashes. */
