@@ -24,14 +24,16 @@ export async function merge(argv: readonly string[], io: Io): Promise<number> {
   const out = values.out ?? "counterexamples";
   let added = 0;
   let duplicates = 0;
-  for (const dir of positionals) {
-    for (const file of listCounterexamples(dir)) {
-      const r = saveCounterexample(out, readCounterexample(file));
-      if (r.saved) {
-        added++;
-        io.out(`added ${r.file} (from ${file})`);
-      } else duplicates++;
-    }
+  // Earliest run first, so shards of one campaign merge to what one machine would have kept.
+  const all = positionals
+    .flatMap((dir) => listCounterexamples(dir).map((file) => ({ file, c: readCounterexample(file) })))
+    .sort((a, b) => (a.c.provenance.run ?? Number.MAX_SAFE_INTEGER) - (b.c.provenance.run ?? Number.MAX_SAFE_INTEGER));
+  for (const { file, c } of all) {
+    const r = saveCounterexample(out, c);
+    if (r.saved) {
+      added++;
+      io.out(`added ${r.file} (from ${file})`);
+    } else duplicates++;
   }
   io.out(`merged ${positionals.length} folders into ${out}: ${added} added, ${duplicates} already present`);
   return EXIT.OK;
