@@ -45,7 +45,11 @@ const FRESH = 0.1;
  * 3,774 runs over 6 seeds), 3 starves the early bugs (D2 769 against 634 with 2).
  */
 const RARITY = 2;
-/** Parent weights are recomputed from the hit counts every this many runs. */
+/**
+ * Parent weights are recomputed from the hit counts every this many runs; until the first
+ * recomputation after a run was kept, runs are fresh (so a campaign's first 64 runs are
+ * exactly the unguided campaign's).
+ */
 const REWEIGH_EVERY = 64;
 
 interface Kept {
