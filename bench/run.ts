@@ -1,28 +1,53 @@
 /**
- * `npm run bench`: the benchmark suite. Prints one table and writes bench/RESULTS.md
- * with the machine, date, commit and command. Ratios are measured within one run;
- * absolute numbers are context. `--quick` shortens every budget (about a minute).
+ * `npm run bench`: the benchmark suite. Prints one report and writes bench/RESULTS.md with
+ * the machine, its load before and after, the date, commit and command. Comparisons are
+ * interleaved with warm-up and give CPU time beside wall time, medians with ranges
+ * (measure.ts); absolute numbers are context. `--quick` shortens every budget (a few
+ * minutes); `--only throughput,explore,time-to-find,scaling,memory` runs some sections.
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { exploreBench } from "./explore.ts";
+import { load, type Stat, stat } from "./measure.ts";
 import { memory } from "./memory.ts";
 import { scaling } from "./scaling.ts";
-import { throughput } from "./throughput.ts";
-import { allTimeToFind } from "./time-to-find.ts";
+import { SIDES, throughput } from "./throughput.ts";
+import { documentedBugs, timeToFind } from "./time-to-find.ts";
 
 const quick = process.argv.includes("--quick");
+const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+const only = process.argv.includes("--only") && onlyArg !== undefined ? new Set(onlyArg.split(",")) : null;
+const section = (name: string) => only === null || only.has(name);
 const budget = quick
-  ? { throughputRuns: 1500, seeds: 5, runCap: 5000, scalingMs: 3000, memoryMs: 20_000, exploreMs: 10_000 }
-  : { throughputRuns: 6000, seeds: 10, runCap: 20_000, scalingMs: 10_000, memoryMs: 300_000, exploreMs: 60_000 };
+  ? {
+      throughputRuns: 300,
+      rounds: 3,
+      seeds: 3,
+      runCap: 3000,
+      deepCap: 20_000,
+      scalingRuns: 2000,
+      memoryMs: 10_000,
+      exploreMs: 5000,
+    }
+  : {
+      throughputRuns: 1500,
+      rounds: 5,
+      seeds: 10,
+      runCap: 20_000,
+      deepCap: 100_000,
+      scalingRuns: 20_000,
+      memoryMs: 120_000,
+      exploreMs: 30_000,
+    };
 
 const lines: string[] = [];
 const say = (l = "") => {
   lines.push(l);
   process.stdout.write(`${l}\n`);
 };
-const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : x > 0 ? "∞" : "-");
+const range = (s: Stat, d = 0) => `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`;
 
 function commit(): string {
   try {
@@ -38,68 +63,104 @@ say(
   `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
 say(`- date: ${new Date().toISOString()}; commit ${commit()}`);
-say(`- command: npm run bench${quick ? " -- --quick" : ""}`);
+say(`- command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`);
+say(`- at the start: ${load()}`);
+say("- every comparison: one warm-up run of each side, then the sides alternate; medians (min–max)");
 say();
 
-say("## Harness throughput (commands/s; campaign vs a plain loop over the same pre-generated sequences)");
-say();
-say("| variant | runs | plain loop | campaign | ratio |");
-say("| --- | ---: | ---: | ---: | ---: |");
-for (const v of ["qemu-7.2", "qemu-8.2", "irqfd-cache"]) {
-  // Three alternating measurements; the median ratio.
-  const rs = [0, 1, 2].map(() => throughput(v, budget.throughputRuns)).sort((a, b) => a.ratio - b.ratio);
-  const m = rs[1] ?? rs[0];
-  if (m !== undefined)
-    say(`| ${v} | ${m.runs} | ${f(m.plainPerSecond)} | ${f(m.campaignPerSecond)} | ${f(m.ratio, 2)} |`);
-}
-say();
-
-say(`## Explorer: small topology, ioapic alphabet, ${budget.exploreMs / 1000} s per variant (--all-signatures)`);
-say();
-say("| variant | depth completed | states | states/s | shortest per signature |");
-say("| --- | ---: | ---: | ---: | --- |");
-const shortest = new Map<string, number>();
-for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache"]) {
-  const e = exploreBench(v, budget.exploreMs);
-  for (const [sig, n] of e.shortest) shortest.set(`${v}/${sig}`, n);
-  const sigs = [...e.shortest].map(([sig, n]) => `${sig}: ${n}`).join("; ");
-  say(`| ${v} | ${e.depthCompleted} | ${e.states} | ${f(e.statesPerSecond)} | ${sigs || "none"} |`);
-}
-say();
-
-say(`## Time to first divergence (one core, ${budget.seeds} seeds, at most ${budget.runCap} runs each)`);
-say();
-say(
-  "The explorer column is the shortest counterexample with the same signature on the small topology's ioapic alphabet, where that alphabet reaches it.",
-);
-say();
-say(
-  "| divergence | variant | profile | found | median runs | worst runs | median s | worst s | shrunk lengths | explorer |",
-);
-say("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
-for (const t of allTimeToFind(budget.seeds, budget.runCap)) {
-  const v = t.verdict;
-  const bfs = shortest.get(`${v.variant}/${v.signature}`);
+if (section("throughput")) {
+  say(`## Harness throughput (commands per CPU-second of this process; ${budget.throughputRuns} runs per measurement)`);
+  say();
   say(
-    `| ${v.divergence} ${v.signature} | ${v.variant} | ${v.profile} | ${t.found}/${t.seeds} | ${f(t.medianRuns)} | ${f(t.worstRuns)} | ${f(t.medianSeconds, 2)} | ${f(t.worstSeconds, 2)} | ${t.shrunkLengths.join(",")} | ${bfs ?? "-"} |`,
+    "plain: a loop over pre-generated sequences; campaign: irqcheck's loop, unguided; guided: with feedback guidance; fast-check: `fc.commands` + `fc.modelRun` over the same step arbitraries with a RefinementCursor (bench/fast-check-peer.ts).",
   );
+  say();
+  say(
+    `| variant | profile | ${SIDES.join(" | ")} | campaign / fast-check | guided / campaign | per wall-second: ${SIDES.join(", ")} |`,
+  );
+  say(`| --- | --- | ${SIDES.map(() => "---:").join(" | ")} | ---: | ---: | --- |`);
+  for (const [v, p] of [
+    ["irqfd-cache", "uniform"],
+    ["irqfd-cache", "linux"],
+    ["qemu-8.2", "uniform"],
+  ] as const) {
+    const t = await throughput(v, p, budget.throughputRuns, budget.rounds);
+    const cpu = (s: (typeof SIDES)[number]) => t.perSide[s].cpu;
+    say(
+      `| ${v} | ${p} | ${SIDES.map((s) => range(cpu(s))).join(" | ")} | ${f(cpu("campaign").median / cpu("fast-check").median, 2)} | ${f(cpu("guided").median / cpu("campaign").median, 2)} | ${SIDES.map((s) => f(t.perSide[s].wall.median)).join(", ")} |`,
+    );
+  }
+  say();
 }
-say();
 
-say("## Scaling: campaign throughput with --jobs 1 and --jobs 2 (worker threads)");
-say();
-say("| variant | seconds | jobs 1 (commands/s) | jobs 2 (commands/s) | ratio |");
-say("| --- | ---: | ---: | ---: | ---: |");
-const s = await scaling("irqfd-cache", budget.scalingMs);
-say(`| ${s.variant} | ${s.seconds} | ${f(s.oneJob)} | ${f(s.twoJobs)} | ${f(s.ratio, 2)} |`);
-say();
+const shortest = new Map<string, number>();
+if (section("explore")) {
+  say(`## Explorer: small topology, ioapic alphabet, ${budget.exploreMs / 1000} s per variant (--all-signatures)`);
+  say();
+  say("| variant | depth completed | states | states/s | shortest per signature |");
+  say("| --- | ---: | ---: | ---: | --- |");
+  for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache"]) {
+    const e = exploreBench(v, budget.exploreMs);
+    for (const [sig, n] of e.shortest) shortest.set(`${v}/${sig}`, n);
+    const sigs = [...e.shortest].map(([sig, n]) => `${sig}: ${n}`).join("; ");
+    say(`| ${v} | ${e.depthCompleted} | ${e.states} | ${f(e.statesPerSecond)} | ${sigs || "none"} |`);
+  }
+  say();
+}
 
-say(`## Memory: resident set of a ${budget.memoryMs / 1000} s in-process campaign`);
-say();
-say("| variant | runs | RSS early (MiB) | RSS at end (MiB) | peak (MiB) |");
-say("| --- | ---: | ---: | ---: | ---: |");
-const m = memory("qemu-8.2", budget.memoryMs);
-say(`| ${m.variant} | ${m.runs} | ${f(m.rssStartMiB)} | ${f(m.rssEndMiB)} | ${f(m.rssPeakMiB)} |`);
-say();
+if (section("time-to-find")) {
+  say(
+    `## Time to first divergence, guided and unguided (one core, seeds 1-${budget.seeds}, at most ${budget.runCap} runs; D8 and D20 at most ${budget.deepCap})`,
+  );
+  say();
+  say(
+    "Runs to the first run that shows the bug, median (min–max) over the seeds; a seed that did not find it counts as ∞. Seconds are wall and CPU time to that run, over the seeds that found it. runs ×: unguided median runs over guided. explorer: the shortest counterexample with the signature on the small topology's ioapic alphabet, where the explorer section ran and reaches it.",
+  );
+  say();
+  say("| divergence | variant | profile | mode | found | runs | wall s | CPU s | runs × | shrunk lengths | explorer |");
+  say("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+  for (const bug of documentedBugs()) {
+    const cap = bug.divergence === "D8" || bug.divergence === "D20" ? budget.deepCap : budget.runCap;
+    const unguided = await timeToFind(bug, false, budget.seeds, cap);
+    const guided = await timeToFind(bug, true, budget.seeds, cap);
+    const bfs = bug.signatures.map((s) => shortest.get(`${bug.variant}/${s}`)).find((n) => n !== undefined);
+    for (const t of [unguided, guided]) {
+      const times = t.runs.median / guided.runs.median;
+      say(
+        `| ${bug.divergence} ${bug.signatures.join(", ")} | ${bug.variant} | ${bug.profile} | ${t.guided ? "guided" : "unguided"} | ${t.found}/${t.seeds} | ${range(t.runs)} | ${range(t.wallSeconds, 2)} | ${range(t.cpuSeconds, 2)} | ${t.guided ? "" : Number.isFinite(times) ? f(times, 1) : `> ${f(cap / guided.runs.median, 1)}`} | ${t.shrunkLengths.join(",")} | ${bfs ?? "-"} |`,
+      );
+    }
+  }
+  say();
+}
 
-writeFileSync(new URL("./RESULTS.md", import.meta.url), `${lines.join("\n")}\n`);
+if (section("scaling")) {
+  say(`## Jobs scaling on the same work (${budget.scalingRuns} runs of every profile on irqfd-cache, worker threads)`);
+  say();
+  say("| jobs | wall s | CPU s (all threads) | commands |");
+  say("| ---: | ---: | ---: | ---: |");
+  const s = await scaling("irqfd-cache", budget.scalingRuns, budget.rounds);
+  const row = (jobs: number, xs: typeof s.oneJob) => {
+    const wall = stat(xs.map((x) => x.wallMs / 1000));
+    const cpu = stat(xs.map((x) => x.cpuMs / 1000));
+    say(`| ${jobs} | ${range(wall, 2)} | ${range(cpu, 2)} | ${xs[0]?.work ?? 0} |`);
+  };
+  row(1, s.oneJob);
+  row(2, s.twoJobs);
+  say();
+  say(`Speed-up of 2 jobs over 1 (wall, per round): ${range(s.speedup, 2)}.`);
+  say();
+}
+
+if (section("memory")) {
+  say(`## Memory: resident set of a ${budget.memoryMs / 1000} s in-process campaign`);
+  say();
+  say("| variant | runs | RSS early (MiB) | RSS at end (MiB) | peak (MiB) |");
+  say("| --- | ---: | ---: | ---: | ---: |");
+  const m = memory("qemu-8.2", budget.memoryMs);
+  say(`| ${m.variant} | ${m.runs} | ${f(m.rssStartMiB)} | ${f(m.rssEndMiB)} | ${f(m.rssPeakMiB)} |`);
+  say();
+}
+
+say(`At the end: ${load()}.`);
+if (only === null) writeFileSync(new URL("./RESULTS.md", import.meta.url), `${lines.join("\n")}\n`);

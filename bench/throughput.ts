@@ -1,71 +1,94 @@
 /**
- * Harness throughput against a plain loop over the same work: the same pre-generated
- * sequences, the same implementation, the same step-by-step refinement check; the
- * plain loop leaves out generation, run bookkeeping and the campaign's wrapper. The
- * ratio is the harness's overhead.
+ * Harness throughput on the same work, interleaved (measure.ts): commands per CPU-second
+ * and per wall-second of
+ * - plain: a loop over pre-generated sequences (no generation, no bookkeeping): the floor
+ *   of what any harness costs on top of the implementation and the reference;
+ * - campaign: irqcheck's campaign loop, unguided;
+ * - guided: the campaign with feedback guidance (properties/guidance/);
+ * - fast-check: the peer harness a fast-check user would write (fast-check-peer.ts).
+ * The campaigns are given the signatures they would find, so no side spends time shrinking.
  */
-
 import { findVariant } from "../impl/variants/index.ts";
 import { defaultTopology } from "../model/topology.ts";
 import { runCampaign, runGenerator, runSeed } from "../properties/campaign.ts";
 import { RefinementCursor } from "../properties/checker.ts";
-import { PROFILES } from "../properties/profiles/index.ts";
+import { FeedbackGuide } from "../properties/guidance/guide.ts";
+import { findProfile } from "../properties/profiles/index.ts";
+import { fastCheckPeer } from "./fast-check-peer.ts";
+import { interleave, rates, type Stat } from "./measure.ts";
+
+export const SIDES = ["plain", "campaign", "guided", "fast-check"] as const;
+export type Side = (typeof SIDES)[number];
 
 export interface ThroughputResult {
   readonly variant: string;
+  readonly profile: string;
   readonly runs: number;
-  readonly commands: number;
-  readonly campaignPerSecond: number;
-  readonly plainPerSecond: number;
-  readonly ratio: number;
+  readonly rounds: number;
+  /** Commands per CPU-second and per wall-second, per side. */
+  readonly perSide: Readonly<Record<Side, { cpu: Stat; wall: Stat }>>;
 }
 
-export function throughput(variantName: string, runs: number): ThroughputResult {
+export async function throughput(
+  variantName: string,
+  profileName: string,
+  runs: number,
+  rounds: number,
+): Promise<ThroughputResult> {
   const topology = defaultTopology();
   const variant = findVariant(variantName);
-  if (variant === undefined) throw new Error(variantName);
-  const profiles = Object.values(PROFILES);
-  const generators = profiles.map((p) => runGenerator(p, topology, 40));
-  const sequences = Array.from({ length: runs }, (_, r) => generators[r % generators.length]?.(runSeed(1, r)) ?? []);
-
-  const t0 = performance.now();
-  let plainCommands = 0;
-  for (const seq of sequences) {
-    const impl = variant.create();
-    impl.reset(topology);
-    const cursor = new RefinementCursor(topology, "delivery-log");
-    for (const c of seq) {
-      plainCommands++;
-      if (cursor.advance(c, impl.apply(c)) !== null) break;
-    }
-  }
-  const plainMs = performance.now() - t0;
-
-  const campaign = (n: number, known: ReadonlySet<string>) =>
+  const profile = findProfile(profileName);
+  if (variant === undefined || profile === undefined) throw new Error(`${variantName}/${profileName}`);
+  const property = "delivery-log";
+  const generate = runGenerator(profile, topology, 40);
+  const sequences = Array.from({ length: runs }, (_, r) => generate(runSeed(1, r)));
+  const campaign = (known: ReadonlySet<string>, guided: boolean) =>
     runCampaign({
       topology,
       variant: variant.name,
       create: variant.create,
-      profiles,
-      property: "delivery-log",
+      profiles: [profile],
+      property,
       seed: 1,
       maxCommands: 40,
-      runs: n,
+      runs,
       known,
+      ...(guided
+        ? {
+            guide: new FeedbackGuide({
+              topology,
+              create: variant.create,
+              profiles: [profile],
+              property,
+              maxCommands: 40,
+            }),
+          }
+        : {}),
     });
-  // The campaign shrinks each new signature; give it the known ones so both loops do the same work.
-  const known = new Set(campaign(Math.min(runs, 2000), new Set()).findings.map((f) => f.key));
-  const t2 = performance.now();
-  const r = campaign(runs, known);
-  const campaignMs = performance.now() - t2;
-  const campaignPerSecond = r.commands / (campaignMs / 1000);
-  const plainPerSecond = plainCommands / (plainMs / 1000);
-  return {
-    variant: variant.name,
-    runs,
-    commands: r.commands,
-    campaignPerSecond,
-    plainPerSecond,
-    ratio: campaignPerSecond / plainPerSecond,
-  };
+  const known = new Set(
+    [...campaign(new Set(), false).findings, ...campaign(new Set(), true).findings].map((f) => f.key),
+  );
+  const samples = await interleave<Side>(
+    {
+      plain: () => {
+        let n = 0;
+        for (const seq of sequences) {
+          const impl = variant.create();
+          impl.reset(topology);
+          const cursor = new RefinementCursor(topology, property);
+          for (const c of seq) {
+            n++;
+            if (cursor.advance(c, impl.apply(c)) !== null) break;
+          }
+        }
+        return n;
+      },
+      campaign: () => campaign(known, false).commands,
+      guided: () => campaign(known, true).commands,
+      "fast-check": () => fastCheckPeer({ topology, create: variant.create, profile, property, runs, seed: 1 }),
+    },
+    rounds,
+  );
+  const perSide = Object.fromEntries(SIDES.map((s) => [s, rates(samples[s])])) as ThroughputResult["perSide"];
+  return { variant: variant.name, profile: profile.name, runs, rounds, perSide };
 }

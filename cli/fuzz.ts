@@ -13,7 +13,8 @@ import { type Finding, runSeed } from "../properties/campaign.ts";
 import { faultDivergence } from "../properties/checker.ts";
 import { PROFILES } from "../properties/profiles/index.ts";
 import { formatSignature, signatureLabel, signatureOf } from "../properties/signature.ts";
-import { count, defineCommand, duration, repeatable, text, value } from "./command.ts";
+import { count, defineCommand, duration, repeatable, switchFlag, text, value } from "./command.ts";
+import { loadCorpus, saveCorpus } from "./corpus.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
 import { FindingRecorder, failsRun, type SavedFinding } from "./finding.ts";
@@ -44,6 +45,7 @@ export const FUZZ = defineCommand({
     "Every new kind of divergence is shrunk and saved under --out the moment it is found (never",
     "overwriting); a crash or hang of the implementation is a finding too. Ctrl-C, SIGTERM or SIGHUP",
     "stop after the current runs and report; a second Ctrl-C exits at once (what was found is saved).",
+    "Runs are feedback-guided: a run that reaches new abstract states is kept and mutated.",
   ],
   flags: {
     variant: repeatable("NAME", "a built-in variant, or all (irqcheck variants lists them)", "qemu-7.2"),
@@ -63,10 +65,16 @@ export const FUZZ = defineCommand({
     "run-timeout": runTimeout,
     json,
     junit: text("FILE", "also write a JUnit XML report"),
+    corpus: text(
+      "DIR",
+      "start from the runs kept in this corpus and add this campaign's (merge --corpus joins shards')",
+    ),
+    unguided: switchFlag("pure random runs, no feedback guidance"),
   },
   conflicts: [
     ["variant", "impl"],
     ["time", "runs"],
+    ["corpus", "unguided"],
   ],
   exit: exitStatus(
     "no divergence, or only known or inherited ones (listed)",
@@ -101,6 +109,8 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
   const timeMs = runs !== undefined ? undefined : (values.time ?? 10_000);
   const runTimeoutMs = values["run-timeout"] ?? DEFAULT_RUN_TIMEOUT_MS;
   const outDir = values.out ?? defaultStore();
+  const guidance =
+    values.unguided === true ? undefined : { corpus: values.corpus === undefined ? [] : loadCorpus(values.corpus) };
   const variants =
     values.impl !== undefined
       ? [{ spec: { implPath: values.impl }, name: (await loadImplementation(values.impl)).name }]
@@ -110,7 +120,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
 
   const human = values.json !== true;
   io.err(
-    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${prop}, topology ${topo.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant; saving to ${displayPath(outDir)}`,
+    `irqcheck fuzz: seed ${seed}, ${jobs} job${jobs > 1 ? "s" : ""}${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ""}, profiles ${profiles.join(",")}, property ${prop}, topology ${topo.name}, ${runs !== undefined ? `${runs} runs` : `${(timeMs ?? 0) / 1000}s`} per variant, ${guidance === undefined ? "unguided" : "guided"}; saving to ${displayPath(outDir)}`,
   );
   const recorder = new FindingRecorder({ out: outDir, topology: topo, source: "fuzz", io, human });
   const stop = new AbortController();
@@ -136,6 +146,7 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
           : { runs: Math.floor(runs / stride) + (j * shard.count + shard.index < runs % stride ? 1 : 0) }),
         ...(deadline === undefined ? {} : { deadline }),
         ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
+        ...(guidance === undefined ? {} : { guidance }),
       }));
       const reporter = progressReporter(v.name, timeMs ?? null, io);
       const implProvenance = implReference(v.spec);
@@ -200,6 +211,13 @@ export async function fuzz(argv: readonly string[], io: Io): Promise<number> {
         },
         { runTimeoutMs, stop: stop.signal },
       );
+      if (values.corpus !== undefined) {
+        const added = saveCorpus(
+          values.corpus,
+          results.flatMap((r) => r.corpus ?? []),
+        );
+        io.err(`${v.name}: corpus ${values.corpus}: ${guidance?.corpus.length ?? 0} runs loaded, ${added} added`);
+      }
       await Promise.all(hangSaves);
       await hang.sandbox?.close();
       reporter.done();

@@ -8,6 +8,8 @@ import { findVariant, type Variant } from "../impl/variants/index.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignOptions, type CampaignResult, runCampaign } from "../properties/campaign.ts";
 import type { Property } from "../properties/checker.ts";
+import type { CorpusEntry } from "../properties/guidance/corpus.ts";
+import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { loadImplementation, resolveProfile, resolveVariants } from "./resolve.ts";
 
 export type VariantSpec = { readonly name: string } | { readonly implPath: string };
@@ -31,6 +33,8 @@ export interface JobSpec {
    * user's variant extends, or none for a built-in variant (known or unexplained).
    */
   readonly baseline?: string;
+  /** Feedback guidance (properties/guidance/), starting from this corpus; absent: pure random. */
+  readonly guidance?: { readonly corpus: readonly CorpusEntry[] };
 }
 
 const loaded = new Map<string, Promise<Variant>>();
@@ -60,12 +64,24 @@ export type JobHooks = Pick<CampaignOptions, "onProgress" | "onFinding" | "onRun
 export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<CampaignResult> {
   const v = await jobVariant(spec.variant);
   const baseline = baselineOf(v, spec.baseline);
-  return runCampaign({
+  const profiles = spec.profiles.map(resolveProfile);
+  const guide =
+    spec.guidance === undefined
+      ? undefined
+      : new FeedbackGuide({
+          topology: spec.topology,
+          create: v.create,
+          profiles,
+          property: spec.property,
+          maxCommands: spec.maxCommands,
+          corpus: spec.guidance.corpus,
+        });
+  const result = runCampaign({
     triage: triager(v, baseline, spec.topology, spec.property),
     topology: spec.topology,
     variant: v.name,
     create: v.create,
-    profiles: spec.profiles.map(resolveProfile),
+    profiles,
     property: spec.property,
     seed: spec.seed,
     maxCommands: spec.maxCommands,
@@ -75,5 +91,7 @@ export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<Campa
     firstRun: spec.firstRun,
     runStride: spec.runStride,
     ...hooks,
+    ...(guide === undefined ? {} : { guide }),
   });
+  return guide === undefined ? result : { ...result, corpus: guide.added };
 }

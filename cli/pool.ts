@@ -89,7 +89,13 @@ export async function runJobs(
       if (options.stop?.aborted === true) sandbox.stop();
       const r: SandboxOutcome<CampaignResult> = await sandbox.run<CampaignResult>({ kind: "campaign", spec });
       await sandbox.close();
-      if (r.ok) return { ...add(base, r.value, Date.now() - startedAt), findings };
+      // The guidance's kept runs come back with the result (a worker that died keeps none).
+      if (r.ok)
+        return {
+          ...add(base, r.value, Date.now() - startedAt),
+          findings,
+          ...(r.value.corpus === undefined ? {} : { corpus: r.value.corpus }),
+        };
       const run: number = Math.max(r.fault.snapshot.run, spec.firstRun);
       events.onFault({ job: i, run, fault: r.fault, spec });
       const current = progress[i] ?? base;

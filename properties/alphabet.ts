@@ -17,7 +17,7 @@
  * D1 (qemu-7.2) is four commands: high word to cpu1, low word level masked, line 1,
  * low word level unmasked.
  *
- * `full` (32 on the small topology) adds VT-d IR and the MSI-X device:
+ * `full` (37 on the small topology) adds VT-d IR, the MSI-X device and the choice points:
  * - irte.write per index 0, 1: present → cpu0, present → cpu1, not present (3 × 2); edge,
  *   fixed, the index's edge vector, SVT 0. A destination change is D7's misroute; the
  *   not-present entry is D3's stale translation.
@@ -26,13 +26,18 @@
  *   `ioapic` bugs stay reachable with IR on), and off (2).
  * - msi.program of vector 0 of device 0: remappable, handle 0 or 1, SHV, data 0 (2);
  *   msi.mask masked / unmasked (2); msi.fire (1). Entries reset masked.
+ * - logical and lowest-priority destinations (5), the model's choice points: P's low word
+ *   level, unmasked, logical, lowest priority; P's high word with the logical bitmap of
+ *   both vCPUs; IRTE 0 logical lowest priority to both vCPUs; and the source-ID check:
+ *   IRTE 0 with SVT = 01b and a SID that differs from the device's requester ID in bit 2,
+ *   with SQ = 0 (the check fails: fault 0x26) and SQ = 01b (bit 2 ignored: it passes).
  * Left out, with the reason: ioapic.read and line.pulse (no state a read-back or a
  * set-then-clear adds), the IOAPIC EOI register (EOI reaches the IOAPIC by cpu.eoi),
- * ir.table and ir.fault-clear, logical and lowest-priority destinations (the model's
- * choice points; the uniform fuzz profile covers them), other pins and MSI vectors.
+ * ir.table and ir.fault-clear, SVT = 10b bus ranges (the ir and devices profiles cover
+ * them), other pins and MSI vectors.
  */
 import { type Command, rteHighReg, rteLowReg } from "../model/commands.ts";
-import type { Topology } from "../model/topology.ts";
+import { logicalId, type Topology } from "../model/topology.ts";
 import { irteHex, msiRemappableAddress, rteHighCompat, rteLow } from "./profiles/encode.ts";
 import { BUSY_PINS } from "./profiles/uniform.ts";
 import { irteVectors, pinVectors } from "./profiles/vectors.ts";
@@ -102,6 +107,35 @@ function msiCommands(topology: Topology, handles: readonly number[]): Command[] 
   return out;
 }
 
+/** Logical and lowest-priority destinations, and an IRTE whose source-ID check SQ decides. */
+function choiceCommands(topology: Topology): Command[] {
+  const pin = ALPHABET_PIN;
+  const all = topology.cpus.reduce((bits, _, i) => bits | logicalId(topology, i), 0);
+  const x2apic = topology.apicMode === "x2apic";
+  const vector = irteVectors(0, false)[0];
+  const out: Command[] = [
+    {
+      op: "ioapic.write",
+      reg: rteLowReg(pin),
+      value: rteLow({ vector: pinVectors(pin, true)[0], level: true, destMode: 1, deliveryMode: 1 }),
+    },
+    { op: "ioapic.write", reg: rteHighReg(pin), value: rteHighCompat(all) },
+  ];
+  if (topology.irtEntries === 0) return out;
+  out.push({ op: "irte.write", index: 0, irte: irteHex({ vector, dest: all, destMode: 1, deliveryMode: 1, x2apic }) });
+  const device = topology.msiDevices[0];
+  if (device === undefined) return out;
+  for (const sq of [0, 1]) {
+    const sid = device.requesterId ^ 4;
+    out.push({
+      op: "irte.write",
+      index: 0,
+      irte: irteHex({ vector, dest: topology.cpus[0]?.apicId ?? 0, x2apic, svt: 1, sq, sid }),
+    });
+  }
+  return out;
+}
+
 /** The commands of an alphabet, in a fixed order (BFS order, so findings are stable). */
 export function alphabet(name: AlphabetName, topology: Topology): readonly Command[] {
   switch (name) {
@@ -113,7 +147,12 @@ export function alphabet(name: AlphabetName, topology: Topology): readonly Comma
     }
     case "full": {
       const indices = irteIndices(topology, 2);
-      return [...ioapicCommands(topology), ...remappingCommands(topology, indices), ...msiCommands(topology, indices)];
+      return [
+        ...ioapicCommands(topology),
+        ...remappingCommands(topology, indices),
+        ...msiCommands(topology, indices),
+        ...choiceCommands(topology),
+      ];
     }
   }
 }

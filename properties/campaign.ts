@@ -5,13 +5,13 @@
  * replayed alone. A divergence whose signature is new is shrunk to a counterexample
  * with the same signature; repeats are counted.
  */
-import seedrandom from "seedrandom";
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
-import { check, type Divergence, type Property } from "./checker.ts";
-import { type Sampler, toSampler } from "./gen.ts";
+import { type CheckResult, check, type Divergence, type Property } from "./checker.ts";
+import type { CorpusEntry } from "./guidance/corpus.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
+import { profileRun } from "./profiles/run.ts";
 import { shrink } from "./shrink.ts";
 import { type Classification, findingKey, formatSignature, type Signature, signatureOf } from "./signature.ts";
 
@@ -44,6 +44,8 @@ export interface CampaignOptions {
   readonly triage?: Triager;
   /** Stop at the first divergence whose signature satisfies this (verdict tests). */
   readonly stopWhen?: (s: Signature) => boolean;
+  /** Feedback guidance (properties/guidance/): chooses each run's commands and learns from its check. */
+  readonly guide?: CampaignGuide;
   readonly onProgress?: (p: CampaignProgress) => void;
   /** Called with each finding as soon as it is shrunk, so it can be saved before the campaign ends. */
   readonly onFinding?: (f: Finding) => void;
@@ -57,6 +59,15 @@ export interface CampaignOptions {
 export interface Triager {
   classify(commands: readonly Command[], signature: Signature): Classification;
   keeps(commands: readonly Command[], signature: Signature, c: Classification): boolean;
+}
+
+/**
+ * A campaign's feedback guidance: the commands of run `run` (generated from `seed`, or a
+ * mutant of a run kept earlier), and the check of those commands, from which it learns.
+ */
+export interface CampaignGuide {
+  sequence(run: number, seed: string): readonly Command[];
+  check(commands: readonly Command[]): CheckResult;
 }
 
 export interface Finding {
@@ -90,6 +101,8 @@ export interface CampaignProgress {
 
 export interface CampaignResult extends CampaignProgress {
   readonly findings: readonly Finding[];
+  /** Runs the guidance kept (properties/guidance/), for the corpus directory. */
+  readonly corpus?: readonly CorpusEntry[];
 }
 
 /** The seed of run `run` of a campaign: a string seedrandom hashes. */
@@ -101,15 +114,8 @@ export function runSeed(seed: number, run: number): string {
 export type RunGenerator = (seed: string) => Command[];
 
 export function runGenerator(profile: Profile, topology: Topology, maxCommands: number): RunGenerator {
-  const sample: Sampler<unknown> = toSampler(profile.steps(topology));
-  return (seed) => {
-    const random = seedrandom.xor128(seed);
-    const length = 1 + Math.floor(random() * maxCommands);
-    const driver = profile.driver(topology);
-    const out: Command[] = [];
-    while (out.length < length) out.push(...driver(sample(random)));
-    return out.slice(0, length);
-  };
+  const generate = profileRun(profile, topology, maxCommands);
+  return (seed) => generate(seed).commands.slice();
 }
 
 export function runCampaign(o: CampaignOptions): CampaignResult {
@@ -140,9 +146,9 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const seed = runSeed(o.seed, run);
     const generate = generators[run % generators.length];
     if (generate === undefined) throw new Error("no profile");
-    const sequence = generate(seed);
+    const sequence = o.guide?.sequence(run, seed) ?? generate(seed);
     o.onRunStart?.(run);
-    const r = check(o.topology, o.create(), sequence, o.property);
+    const r = o.guide?.check(sequence) ?? check(o.topology, o.create(), sequence, o.property);
     runs++;
     commands += r.ok ? sequence.length : r.divergence.step + 1;
     if (!r.ok) {

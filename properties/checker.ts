@@ -186,12 +186,17 @@ function dedupe(states: MachineState[]): MachineState[] {
   return [...seen.values()];
 }
 
-/** Run a whole sequence on a fresh implementation and check it. */
+/**
+ * Run a whole sequence on a fresh implementation and check it. `afterStep` sees each step
+ * that refined the reference (the cursor's states after it, the implementation's result):
+ * feedback guidance learns from it.
+ */
 export function check(
   topology: Topology,
   impl: Implementation,
   commands: readonly Command[],
   property: Property,
+  afterStep?: (command: Command, cursor: RefinementCursor, result: StepResult) => void,
 ): CheckResult {
   const guarded = guard(impl);
   const cursor = new RefinementCursor(topology, property);
@@ -200,8 +205,10 @@ export function check(
     // An implementation over a pipe takes the whole run in one round trip (protocol/).
     guarded.prepare?.(commands);
     for (const command of commands) {
-      const divergence = cursor.advance(command, guarded.apply(command));
+      const result = guarded.apply(command);
+      const divergence = cursor.advance(command, result);
       if (divergence !== null) return { ok: false, divergence };
+      afterStep?.(command, cursor, result);
     }
     return { ok: true, steps: commands.length };
   } catch (e) {

@@ -4,19 +4,56 @@
  * whose generator never reaches its interesting case is hollow; these labels say how
  * often each case is reached.
  */
+import { getField } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
-import { initialState, step } from "../model/machine.ts";
+import { Irte } from "../model/interrupt-remapping.ts";
+import { initialState, type MachineState, step } from "../model/machine.ts";
+import { decodeCompat, decodeRemappable, isRemappable } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
+
+/**
+ * What an MSI-X message about to be sent exercises: the fields VT-d's source-ID check
+ * decides on (SVT, and SQ where the IRTE's SID differs from the requester only in the
+ * function bits it masks, VT-d §9.10), the redirection hint and lowest priority in the
+ * IRTE or in the compatibility-format message, destinations above APIC ID 255.
+ */
+function messageLabels(topology: Topology, state: MachineState, dev: number, vec: number, labels: Set<string>): void {
+  const e = state.msix[dev]?.[vec];
+  const requesterId = topology.msiDevices[dev]?.requesterId ?? 0;
+  if (e === undefined) return;
+  if (state.ir.ire && isRemappable(e.address)) {
+    const irte = state.ir.memory[decodeRemappable(e.address).handle];
+    if (irte === undefined || getField(irte, Irte.present) === 0) return;
+    const svt = getField(irte, Irte.svt);
+    const diff = getField(irte, Irte.sid) ^ requesterId;
+    if (svt === 1 && diff !== 0 && (diff & ~7) === 0) labels.add("SQ decides a source-ID check");
+    if (svt === 2) labels.add("bus-range source-ID check");
+    if (getField(irte, Irte.redirectionHint) === 1) labels.add("remapped MSI with RH=1");
+    if (getField(irte, Irte.deliveryMode) === 1) labels.add("remapped lowest-priority MSI");
+    return;
+  }
+  const m = decodeCompat(e, topology.extDestId);
+  if (m.redirectionHint === 1) labels.add("compatibility MSI with RH=1");
+  if (m.deliveryMode === 1) labels.add("compatibility lowest-priority MSI");
+}
 
 export function coverageLabels(topology: Topology, commands: readonly Command[]): string[] {
   const labels = new Set<string>();
   let state = initialState(topology);
   for (const c of commands) {
+    if (c.op === "msi.fire" && state.msix[c.dev]?.[c.vec]?.masked === false)
+      messageLabels(topology, state, c.dev, c.vec, labels);
     const outcomes = step(topology, state, c);
     const first = outcomes[0];
     if (first === undefined) break;
     if (outcomes.length > 1) labels.add("nondeterministic step");
     const delivered = first.observations.some((o) => o.kind === "deliver");
+    for (const o of first.observations) {
+      if (o.kind !== "deliver") continue;
+      if (o.vector < 0x10) labels.add("delivery of an illegal vector (0x00-0x0f)");
+      if (o.mode === "lowest") labels.add("lowest-priority delivery");
+      if (o.apicId > 0xff) labels.add("delivery to an APIC ID above 255");
+    }
     for (const o of first.observations) if (o.kind === "fault") labels.add(`fault 0x${o.reason.toString(16)}`);
     if (delivered) {
       labels.add("delivery");

@@ -13,20 +13,51 @@ import { irteVectors, msiVectors } from "./vectors.ts";
 
 export type DeviceStep =
   | { readonly k: "ir-on" }
-  | { readonly k: "setup"; readonly dev: number; readonly vec: number; readonly cpu: number; readonly v: number }
-  | { readonly k: "move"; readonly dev: number; readonly vec: number; readonly cpu: number; readonly v: number }
+  | {
+      readonly k: "setup" | "move";
+      readonly dev: number;
+      readonly vec: number;
+      readonly cpu: number;
+      readonly v: number;
+      readonly sid: SidForm;
+    }
   | { readonly k: "mask"; readonly dev: number; readonly vec: number; readonly masked: boolean }
   | { readonly k: "fire"; readonly dev: number; readonly vec: number }
   | { readonly k: "handle"; readonly cpu: number }
   | { readonly k: "raw"; readonly command: Command };
 
+/**
+ * How the IRTE's source-ID fields name the device (Linux `set_msi_sid`, `set_irte_sid`,
+ * `set_irte_verify_bus`; VT-d §9.10): its requester ID with SQ = 0 (`exact`, the usual
+ * case); an ID differing in the function bits with SQ = 11b ignoring bits 2:0 (`masked`,
+ * as Linux does for the HPET's SQ_13_IGNORE_3); the same ID with SQ = 0 (`mismatch`, a
+ * stale alias: the check fails, fault 0x26); the device's bus as a range (`bus`, a
+ * device behind a PCIe-to-PCI bridge).
+ */
+export type SidForm = "exact" | "masked" | "mismatch" | "bus";
+
+export function sourceIdFields(requesterId: number, form: SidForm): { svt: number; sq: number; sid: number } {
+  const bus = requesterId >>> 8;
+  switch (form) {
+    case "exact":
+      return { svt: 1, sq: 0, sid: requesterId };
+    case "masked":
+      return { svt: 1, sq: 3, sid: requesterId ^ 5 };
+    case "mismatch":
+      return { svt: 1, sq: 0, sid: requesterId ^ 4 };
+    case "bus":
+      return { svt: 2, sq: 0, sid: (bus << 8) | bus };
+  }
+}
+
 export function deviceSteps(topology: Topology): Gen<DeviceStep> {
   const mv = msiVectorGen(topology);
   const cpu = int(0, topology.cpus.length - 1);
   const v = int(0, 1);
+  const sid = oneof<SidForm>([4, elements<SidForm>(["exact"])], [1, elements<SidForm>(["masked", "mismatch", "bus"])]);
   return oneof<DeviceStep>(
-    [3, map(record({ mv, cpu, v }), (f) => ({ k: "setup" as const, ...f.mv, cpu: f.cpu, v: f.v }))],
-    [3, map(record({ mv, cpu, v }), (f) => ({ k: "move" as const, ...f.mv, cpu: f.cpu, v: f.v }))],
+    [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "setup" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
+    [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "move" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
     [3, map(record({ mv, masked: bool }), (f) => ({ k: "mask" as const, ...f.mv, masked: f.masked }))],
     [5, map(mv, (f) => ({ k: "fire" as const, ...f }))],
     [3, map(cpu, (c) => ({ k: "handle" as const, cpu: c }))],
@@ -56,7 +87,7 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
       case "move": {
         const ordinal = msiOrdinal(topology, step.dev, step.vec);
         if (step.k === "move" && !setUp.has(ordinal)) return [];
-        const out = program(step.dev, step.vec, ordinal, step.cpu, step.v, step.k === "setup");
+        const out = program(step, ordinal);
         if (step.k === "setup") {
           setUp.add(ordinal);
           out.push({ op: "msi.mask", dev: step.dev, vec: step.vec, masked: false });
@@ -80,7 +111,9 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
   };
 
   /** Program a vector; with IR only the IRTE changes after setup (a move never rewrites the MSI-X entry). */
-  function program(dev: number, vec: number, ordinal: number, cpu: number, v: number, setup: boolean): Command[] {
+  function program(step: Extract<DeviceStep, { k: "setup" | "move" }>, ordinal: number): Command[] {
+    const { dev, vec, cpu, v } = step;
+    const setup = step.k === "setup";
     if (!ir) {
       const vector = msiVectors(ordinal, false)[v] ?? 0;
       return [{ op: "msi.program", dev, vec, address: msiCompatAddress(apicId(cpu)), data: msiData(vector) }];
@@ -95,8 +128,7 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
           vector: irteVectors(index, false)[v] ?? 0,
           dest: apicId(cpu),
           x2apic: topology.apicMode === "x2apic",
-          svt: 1,
-          sid: requesterId,
+          ...sourceIdFields(requesterId, step.sid),
         }),
       },
       { op: "iec.invalidate", global: false, index, mask: 0 },

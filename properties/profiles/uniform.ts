@@ -16,7 +16,7 @@ import {
   rteHighRemappable,
   rteLow,
 } from "./encode.ts";
-import { irteVectors, msiVectors, pinVectors } from "./vectors.ts";
+import { illegalVectors, irteVectors, msiVectors, pinVectors } from "./vectors.ts";
 
 /** Pins most commands use, so that writes, line changes and EOIs meet on the same pin. */
 export const BUSY_PINS = [5, 10] as const;
@@ -30,6 +30,16 @@ function chance(num: number, den: number, shrinkTo = false): Gen<boolean> {
   return shrinkTo
     ? oneof([den - num, elements([false])], [num, elements([true])])
     : oneof([num, elements([true])], [den - num, elements([false])]);
+}
+
+/**
+ * Which vector of a source's pool a field takes: 0 or 1 (the two owned vectors), or, about
+ * once in 50 draws, 2..9 for an illegal vector (vectors.ts).
+ */
+const vectorChoice: Gen<number> = oneof([49, int(0, 1)], [1, int(2, 9)]);
+
+function pick(pool: readonly [number, number], choice: number, level: boolean): number {
+  return (choice < 2 ? pool[choice] : illegalVectors(level)[choice - 2]) ?? 0;
 }
 
 /** A destination: an APIC ID of the topology, the physical broadcast, or a logical bitmap. */
@@ -57,7 +67,7 @@ function rteWrite(topology: Topology): Gen<Command> {
   const low = map(
     record({
       pin: pinGen(),
-      which: int(0, 1),
+      which: vectorChoice,
       deliveryMode: oneof([8, elements([0])], [2, elements([1])]),
       destMode: int(0, 1),
       polarity: int(0, 1),
@@ -70,7 +80,7 @@ function rteWrite(topology: Topology): Gen<Command> {
       reg: rteLowReg(f.pin),
       value:
         (rteLow({
-          vector: pinVectors(f.pin, f.level)[f.which] ?? 0,
+          vector: pick(pinVectors(f.pin, f.level), f.which, f.level),
           deliveryMode: f.deliveryMode,
           destMode: f.destMode as 0 | 1,
           polarity: f.polarity as 0 | 1,
@@ -101,22 +111,43 @@ function rteWrite(topology: Topology): Gen<Command> {
   return oneof([5, low], [3, high], [1, other]);
 }
 
+/**
+ * Source-ID fields that make the SID check decide (VT-d §9.10): with SVT = 01b a device's
+ * requester ID, or one that differs from it only in the function bits SQ may mask (bit 2,
+ * bits 2:1, bit 0), or an unrelated ID; with SVT = 10b a bus range around each device's bus.
+ */
+function sourceIdGen(topology: Topology): Gen<{ svt: number; sq: number; sid: number }> {
+  const ids = [...topology.msiDevices.map((d) => d.requesterId), 0x1234];
+  const buses = [...new Set(topology.msiDevices.map((d) => d.requesterId >>> 8))];
+  const ranges = [0x00ff, ...buses.map((b) => (b << 8) | b), ...buses.map((b) => (((b + 1) & 0xff) << 8) | 0xff)];
+  const sq = oneof([1, elements([0])], [1, int(1, 3)]);
+  return oneof(
+    [6, map(record({ sq }), (f) => ({ svt: 0, sq: f.sq, sid: 0 }))],
+    [
+      3,
+      map(record({ sq, id: elements(ids), flip: oneof([3, elements([0])], [2, elements([4, 2, 1, 6])]) }), (f) => ({
+        svt: 1,
+        sq: f.sq,
+        sid: f.id ^ f.flip,
+      })),
+    ],
+    [1, map(record({ sq, sid: elements(ranges) }), (f) => ({ svt: 2, sq: f.sq, sid: f.sid }))],
+    [1, map(record({ sq, sid: elements(ids) }), (f) => ({ svt: 3, sq: f.sq, sid: f.sid }))],
+  );
+}
+
 export function irteGen(topology: Topology): Gen<Command> {
-  const ids = topology.cpus.map((c) => c.apicId);
-  const sids = [...topology.msiDevices.map((d) => d.requesterId), 0x1234];
   return map(
     record({
       index: int(0, topology.irtEntries - 1),
-      which: int(0, 1),
+      which: vectorChoice,
       present: oneof([6, elements([true])], [1, elements([false])]),
       fpd: oneof([4, elements([false])], [1, elements([true])]),
-      destMode: int(0, 1),
+      d: destGen(topology),
+      redirectionHint: oneof([3, elements([0 as const])], [1, elements([1 as const])]),
       level: bool,
       deliveryMode: oneof([8, elements([0])], [2, elements([1])]),
-      dest: elements(ids),
-      svt: oneof([6, elements([0])], [3, elements([1])], [1, elements([2, 3])]),
-      sq: oneof([6, elements([0])], [1, int(1, 3)]),
-      sid: elements(sids),
+      source: sourceIdGen(topology),
       reservedLow: oneof([12, elements([0])], [1, elements([1 << 12, 1 << 24])]),
     }),
     (f): Command => ({
@@ -124,10 +155,11 @@ export function irteGen(topology: Topology): Gen<Command> {
       index: f.index,
       irte: irteHex({
         ...f,
-        destMode: f.destMode as 0 | 1,
-        vector: irteVectors(f.index, f.level)[f.which] ?? 0,
+        ...f.source,
+        dest: f.d.dest,
+        destMode: f.d.destMode,
+        vector: pick(irteVectors(f.index, f.level), f.which, f.level),
         x2apic: topology.apicMode === "x2apic",
-        sid: f.svt === 2 ? 0x00ff : f.sid,
       }),
     }),
   );
@@ -150,8 +182,10 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
   return map(
     record({
       v: msiVectorGen(topology),
-      which: int(0, 1),
+      which: vectorChoice,
       dest: destGen(topology),
+      redirectionHint: oneof([3, elements([0 as const])], [1, elements([1 as const])]),
+      deliveryMode: oneof([4, elements([0])], [1, elements([1])]),
       level: oneof([5, elements([false])], [1, elements([true])]),
       remappable: bool,
       handle: int(0, topology.irtEntries),
@@ -160,10 +194,16 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
       op: "msi.program",
       dev: f.v.dev,
       vec: f.v.vec,
-      address: f.remappable ? msiRemappableAddress(f.handle, true) : msiCompatAddress(f.dest.dest, f.dest.destMode),
+      address: f.remappable
+        ? msiRemappableAddress(f.handle, true)
+        : msiCompatAddress(f.dest.dest, f.dest.destMode, f.redirectionHint),
       data: f.remappable
         ? 0
-        : msiData(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec), f.level)[f.which] ?? 0, f.level),
+        : msiData(
+            pick(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec), f.level), f.which, f.level),
+            f.level,
+            f.deliveryMode,
+          ),
     }),
   );
 }
