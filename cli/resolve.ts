@@ -56,7 +56,13 @@ export async function loadImplementation(path: string): Promise<Variant> {
       unknown
     >;
   } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // The whole message on one line: a compiler's first line is only "Transform failed
+    // with 1 error:"; the file, line, column and reason follow it.
+    const why = (e instanceof Error ? e.message : String(e))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .join(" ");
     throw new UsageError(`--impl ${path}: the module failed to load: ${why}`);
   }
   const candidate = (mod.variant ?? mod.default) as Partial<Variant> | undefined;
