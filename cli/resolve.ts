@@ -74,7 +74,11 @@ export async function loadImplementation(path: string): Promise<Variant> {
     return { name: `impl:${path}`, summary: "user variant", mirrors: path, create };
   }
   throw new UsageError(
-    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${Object.keys(mod).filter((k) => k !== "default").join(", ") || "no exports"}`,
+    `--impl ${path}: expected an export "variant" ({name, create}) or a function "createImplementation"; found ${
+      Object.keys(mod)
+        .filter((k) => k !== "default")
+        .join(", ") || "no exports"
+    }`,
   );
 }
 

@@ -36,6 +36,12 @@ export class WorkerError extends Error {
   override readonly name = "WorkerError";
 }
 
+function workerError(message: string, stack: string): WorkerError {
+  const e = new WorkerError(`in a worker: ${message}`);
+  e.stack = stack;
+  return e;
+}
+
 export interface SandboxOptions {
   readonly runTimeoutMs: number;
   /** Time each command, not each run (the explorer has no runs). */
@@ -139,7 +145,7 @@ export class Sandbox {
         if (m.kind === "result") settle(() => resolve({ ok: true, value: m.value as T }));
         else if (m.kind === "error") {
           this.discard(worker);
-          settle(() => reject(m.usage ? new UsageError(m.message) : new WorkerError(`${m.message}\n${m.stack}`)));
+          settle(() => reject(m.usage ? new UsageError(m.message) : workerError(m.message, m.stack)));
         } else this.options.onMessage?.(m);
       };
       const onError = (e: Error) => fault("crashed", `the worker running it died: ${e.name}: ${e.message}`);

@@ -106,7 +106,3 @@ export function parseSignature(variant: string, text: string): Signature | null 
   if (property === "" || op === "" || difference === "") return null;
   return { variant, property, op, difference: difference as DifferenceKind };
 }
-
-export function sameSignature(a: Signature, b: Signature): boolean {
-  return a.variant === b.variant && a.property === b.property && a.op === b.op && a.difference === b.difference;
-}
