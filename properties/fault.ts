@@ -11,7 +11,7 @@
  */
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
-import type { Implementation, StepResult } from "./implementation.ts";
+import type { Implementation, ImplementationFactory, StepResult } from "./implementation.ts";
 
 export type FaultKind = "crashed" | "hung";
 
@@ -20,6 +20,8 @@ export interface FaultInfo {
   readonly kind: FaultKind;
   /** The error text: the thrown error's name and message, or what is malformed. */
   readonly message: string;
+  /** It failed creating or resetting the implementation, before the command of its step. */
+  readonly atReset?: boolean;
 }
 
 export class ImplementationFault extends Error {
@@ -98,6 +100,30 @@ export function malformedStepResult(r: unknown, topology: Topology): string | nu
   return null;
 }
 
+/**
+ * The factory with its own faults caught: a constructor that throws gives an
+ * implementation whose reset reports it, so it is a crash at the first command like any other.
+ */
+export function guardFactory(create: ImplementationFactory): ImplementationFactory {
+  return () => {
+    try {
+      return create();
+    } catch (e) {
+      const message = `creating the implementation: ${describeThrown(e)}`;
+      return {
+        name: "(not created)",
+        reset() {
+          throw new ImplementationFault({ kind: "crashed", message }, []);
+        },
+        apply() {
+          throw new ImplementationFault({ kind: "crashed", message }, []);
+        },
+        describe: () => [],
+      };
+    }
+  };
+}
+
 const GUARDED = Symbol("guarded");
 
 /** The implementation with every fault turned into an ImplementationFault (idempotent). */
@@ -131,7 +157,8 @@ export function guard(impl: Implementation): Implementation {
       applied.push(command);
       watch?.commandStarted(command, applied.length - 1);
       const r = call(() => impl.apply(command));
-      const wrong = topology === null ? "apply before reset" : malformedStepResult(r, topology);
+      // Reading a hostile result can throw too (a getter, a proxy).
+      const wrong = call(() => (topology === null ? "apply before reset" : malformedStepResult(r, topology)));
       if (wrong !== null) fail(`malformed step result: ${wrong}`);
       return r;
     },
