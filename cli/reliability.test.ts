@@ -202,11 +202,12 @@ export const variant = {
 
 describe("the implementation under test is untrusted", () => {
   it.each([
-    ["throw", "crashed", /RangeError: boom on the second cpu\.eoi/, "1", 5],
-    ["malformed", "crashed", /malformed step result: step result has no observations array/, "1", 5],
-    ["exit", "crashed", /called process\.exit\(13\)/, "2", 5],
-    // Most runs of this one hang, each costing the 1s budget and a fresh worker: a longer budget.
-    ["loop", "hung", /per-run budget of 1s/, "1", 10],
+    // Budgets leave room for a worker's start (tsx compiles the sources) on a loaded CI machine.
+    ["throw", "crashed", /RangeError: boom on the second cpu\.eoi/, "1", 8],
+    ["malformed", "crashed", /malformed step result: step result has no observations array/, "1", 8],
+    ["exit", "crashed", /called process\.exit\(13\)/, "2", 8],
+    // Most runs of this one hang, each costing the 1s budget and a fresh worker.
+    ["loop", "hung", /per-run budget of 1s/, "1", 12],
   ] as const)(
     "an implementation that does '%s' is a saved, replayable 'implementation %s' finding; the campaign goes on and ends on time",
     async (kind, fault, message, jobs, timeSeconds) => {

@@ -67,6 +67,16 @@ export async function loadImplementation(path: string): Promise<Variant> {
   }
   const candidate = (mod.variant ?? mod.default) as Partial<Variant> | undefined;
   if (candidate !== undefined && typeof candidate.create === "function" && typeof candidate.name === "string") {
+    const name = candidate.name;
+    // Findings are filed and replayed under the name: it must be one, and not a built-in's.
+    if (!/^\S(.{0,98}\S)?$/.test(name))
+      throw new UsageError(
+        `--impl ${path}: variant.name: expected 1 to 100 characters, not blank at either end, got ${JSON.stringify(name)}`,
+      );
+    if (findVariant(name) !== undefined)
+      throw new UsageError(
+        `--impl ${path}: variant.name: "${name}" is a built-in variant's name; give yours its own (e.g. "${name}+my-change")`,
+      );
     return { summary: "user variant", mirrors: path, ...candidate } as Variant;
   }
   if (typeof mod.createImplementation === "function") {
