@@ -271,6 +271,25 @@ describe("the implementation under test is untrusted", () => {
     expect(replay.out).toMatch(/IMPLEMENTATION CRASHED at step #0: creating the implementation: TypeError: no/);
   });
 
+  it("a worker that cannot start its job stops the other workers at once", async () => {
+    const module = join(scratch, "main-thread-only.ts");
+    writeFileSync(
+      module,
+      `import { isMainThread, threadId } from "node:worker_threads";
+import { findVariant } from ${JSON.stringify(resolve("impl/variants/index.ts"))};
+// Loads in the main thread and in the first worker; the second worker cannot load it.
+if (!isMainThread && threadId % 2 === 0) throw new Error("not in this worker");
+export const variant = { name: "main-thread-only", create: () => findVariant("qemu-8.0")?.create() };
+`,
+    );
+    const started = Date.now();
+    const r = await run("fuzz", "--impl", module, "--time", "60s", "--jobs", "2", "--out", join(scratch, "one-fails"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/failed to load: (Error: )?not in this worker/);
+    expect(r.out).not.toMatch(/implementation-crashed/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it("a crash is shrunk like any divergence: two commands, the second cpu.eoi last", async () => {
     const r = await run(
       "fuzz",

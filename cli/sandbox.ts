@@ -148,8 +148,16 @@ export class Sandbox {
           settle(() => reject(m.usage ? new UsageError(m.message) : workerError(m.message, m.stack)));
         } else this.options.onMessage?.(m);
       };
-      const onError = (e: Error) => fault("crashed", `the worker running it died: ${e.name}: ${e.message}`);
-      const onExit = (code: number) => fault("crashed", `the worker running it exited with code ${code}`);
+      // A worker ended by close() did nothing wrong: the task ends without a finding.
+      const closedUnder = () => {
+        if (!this.closed) return false;
+        settle(() => reject(new WorkerError("the sandbox was closed while a task ran")));
+        return true;
+      };
+      const onError = (e: Error) =>
+        closedUnder() || fault("crashed", `the worker running it died: ${e.name}: ${e.message}`);
+      const onExit = (code: number) =>
+        closedUnder() || fault("crashed", `the worker running it exited with code ${code}`);
       worker.on("message", onMessage);
       worker.on("error", onError);
       worker.on("exit", onExit);
