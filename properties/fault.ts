@@ -77,11 +77,11 @@ export function malformedStepResult(r: unknown, topology: Topology): string | nu
   const { observations, visible, trace } = r as Partial<Record<keyof StepResult, unknown>>;
   if (!Array.isArray(observations)) return "step result has no observations array";
   for (const [i, o] of observations.entries()) {
-    const kind = (o as { kind?: unknown } | null)?.kind;
-    if (kind !== "deliver" && kind !== "fault" && kind !== "read")
-      return `observations[${i}] has kind ${JSON.stringify(kind)}, expected deliver, fault or read`;
+    const wrong = malformedObservation(o);
+    if (wrong !== null) return `observations[${i}] ${wrong}`;
   }
-  if (!Array.isArray(trace)) return "step result has no trace array";
+  if (!Array.isArray(trace) || trace.some((t) => typeof t !== "string"))
+    return "step result has no trace array of strings";
   if (typeof visible !== "object" || visible === null) return "step result has no visible object";
   const v = visible as Record<string, unknown>;
   if (typeof v.ioapicId !== "number") return "visible.ioapicId is not a number";
@@ -122,6 +122,26 @@ export function guardFactory(create: ImplementationFactory): ImplementationFacto
       };
     }
   };
+}
+
+const OBSERVATION_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  deliver: ["apicId", "vector"],
+  fault: ["reason", "index", "sourceId"],
+  read: ["reg", "value"],
+};
+
+/** An observation's kind and the whole numbers reports print of it (model/observations.ts). */
+function malformedObservation(o: unknown): string | null {
+  const x = (typeof o === "object" && o !== null ? o : {}) as Record<string, unknown>;
+  const fields = typeof x.kind === "string" ? OBSERVATION_FIELDS[x.kind] : undefined;
+  if (fields === undefined) return `has kind ${JSON.stringify(x.kind)}, expected deliver, fault or read`;
+  for (const f of fields)
+    if (!Number.isInteger(x[f]) || (x[f] as number) < 0)
+      return `(${x.kind}) has ${f} ${JSON.stringify(x[f])}, expected a whole number`;
+  if (x.kind === "deliver" && x.trigger !== "edge" && x.trigger !== "level")
+    return `(deliver) has trigger ${JSON.stringify(x.trigger)}, expected edge or level`;
+  if (x.kind === "deliver" && typeof x.mode !== "string") return "(deliver) has no delivery mode";
+  return null;
 }
 
 const GUARDED = Symbol("guarded");
