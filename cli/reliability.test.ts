@@ -137,9 +137,22 @@ describe("the store", () => {
 
 describe("Ctrl-C", () => {
   it("a second SIGINT exits at once (130), even while a run hangs", async () => {
+    const module = join(scratch, "hangs-at-once.ts");
+    const inRun = join(scratch, "hangs-at-once.started");
+    writeFileSync(
+      module,
+      `import { writeFileSync } from "node:fs";
+import { findVariant } from ${JSON.stringify(resolve("impl/variants/index.ts"))};
+export const variant = { name: "hangs-at-once", create() {
+  const impl = findVariant("qemu-8.0")?.create();
+  return { name: "hangs-at-once", reset: (t: never) => impl?.reset(t), describe: () => [],
+    apply() { writeFileSync(${JSON.stringify(inRun)}, "in a run"); for (;;) {} } };
+} };
+`,
+    );
     const p = spawnFuzz(
       "--impl",
-      hostile("loop"),
+      module,
       "--time",
       "60s",
       "--run-timeout",
@@ -149,10 +162,8 @@ describe("Ctrl-C", () => {
       "--out",
       join(scratch, "int"),
     );
-    // Wait until the job is inside a hanging run: the first SIGINT cannot end it.
-    await new Promise((done) => setTimeout(done, 200));
-    while (!p.output.err.includes("saving to")) await new Promise((done) => setTimeout(done, 50));
-    await new Promise((done) => setTimeout(done, 3000));
+    // Wait until the job is inside its first run, which hangs: the first SIGINT cannot end it.
+    while (!existsSync(inRun) && p.child.exitCode === null) await new Promise((done) => setTimeout(done, 50));
     kill(p.child, "SIGINT");
     await new Promise((done) => setTimeout(done, 300));
     const sent = Date.now();
