@@ -79,8 +79,6 @@ export class WatchWriter implements RunWatch {
 
 /** What the worker was running, as the parent reads it. */
 export interface WatchSnapshot {
-  readonly inRun: boolean;
-  readonly runningForMs: number;
   /** The campaign's global run index, or -1. */
   readonly run: number;
   /** The commands since reset, the current one last; null if the log overflowed. */
@@ -113,8 +111,6 @@ export class WatchReader {
     const overflow = Atomics.load(this.header, LOG_OVERFLOW) === 1;
     const text = new TextDecoder().decode(this.log.slice(0, length));
     return {
-      inRun: Atomics.load(this.header, IN_RUN) === 1,
-      runningForMs: this.runningForMs(),
       run: Atomics.load(this.header, RUN),
       commands: overflow ? null : text.split("\n").flatMap((l) => (l === "" ? [] : [JSON.parse(l) as unknown])),
     };
