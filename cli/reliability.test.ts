@@ -176,13 +176,15 @@ export const variant = { name: "hangs-at-once", create() {
 });
 
 /** A user variant that wraps irqfd-cache and misbehaves on the second cpu.eoi of a run. */
-function hostile(kind: "throw" | "malformed" | "exit" | "loop"): string {
+function hostile(kind: "throw" | "malformed" | "exit" | "loop" | "abort" | "kill"): string {
   const file = join(scratch, `hostile-${kind}.ts`);
   const misbehave = {
     throw: 'throw new RangeError("boom on the second cpu.eoi");',
     malformed: "return { observations: 7 } as never;",
     exit: "process.exit(13);",
     loop: "for (;;) {}",
+    abort: "process.abort();",
+    kill: 'process.kill(process.pid, "SIGKILL");',
   }[kind];
   writeFileSync(
     file,
@@ -303,6 +305,35 @@ export const variant = { name: "main-thread-only", create: () => findVariant("qe
     expect(r.out).not.toMatch(/implementation-crashed/);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it.each([
+    ["abort", /called process\.abort\(\)/],
+    ["kill", /sent SIGKILL to irqcheck/],
+  ] as const)(
+    "process.%s from the implementation is a crash finding, not the end of irqcheck",
+    async (kind, message) => {
+      const r = await run(
+        "fuzz",
+        "--impl",
+        hostile(kind),
+        "--runs",
+        "60",
+        "--jobs",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        join(scratch, `hostile-${kind}`),
+        "--json",
+      );
+      expect(r.code).toBe(1);
+      const json = JSON.parse(r.out) as { runs: number; divergences: { signature: string; fault: string | null }[] };
+      expect(json.runs).toBe(60);
+      expect(json.divergences.find((d) => d.signature.endsWith("/cpu.eoi/implementation-crashed"))?.fault).toMatch(
+        message,
+      );
+    },
+  );
 
   it("a crash is shrunk like any divergence: two commands, the second cpu.eoi last", async () => {
     const r = await run(

@@ -6,6 +6,7 @@
  * naming the run and the commands since reset (read from the shared memory the worker
  * writes before each command, run-watch.ts), and the next task gets a fresh worker.
  */
+import { totalmem } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FaultKind } from "../properties/fault.ts";
 import { UsageError } from "./errors.ts";
@@ -55,6 +56,8 @@ export interface SandboxOptions {
 }
 
 const WATCH_TICK_MS = 50;
+/** A worker's heap: a campaign needs about 100 MB; the explorer's state sets can need far more. */
+const WORKER_HEAP_MB = Math.max(1024, Math.floor(totalmem() / 2 ** 20 / 8));
 /** A run takes milliseconds; past the deadline one that takes a second is not waited for. */
 const LATE_RUN_MS = 1000;
 
@@ -98,6 +101,9 @@ export class Sandbox {
     if (this.stopped) reader.requestStop();
     const worker = new Worker(new URL("../bin/worker.js", import.meta.url), {
       workerData: { memory, perCommand: this.options.perCommand === true },
+      // An implementation that allocates without bound ends its worker (an 'error' event:
+      // a crash finding), not irqcheck.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
     worker.unref();
     this.worker = worker;
