@@ -141,10 +141,19 @@ export function defineCommand<F extends Readonly<Record<string, Flag>>>(spec: Co
       fail(`give ${oneOf.map((k) => `--${k}`).join(" or ")}`);
     const positionals = tokens.positionals;
     const p = spec.positionals;
-    if (p !== undefined && (positionals.length < p.min || positionals.length > p.max))
-      fail(
-        `expected ${p.min === p.max ? p.min : p.max === Number.POSITIVE_INFINITY ? `at least ${p.min}` : `${p.min} to ${p.max}`} argument${p.max === 1 ? "" : "s"} (${p.shown}), got ${positionals.length}${positionals.length > 0 ? `: ${positionals.join(" ")}` : ""}`,
-      );
+    if (p !== undefined && (positionals.length < p.min || positionals.length > p.max)) {
+      const n = (k: number) => `${k} argument${k === 1 ? "" : "s"}`;
+      const expected =
+        p.min === p.max
+          ? n(p.min)
+          : p.max === Number.POSITIVE_INFINITY
+            ? `at least ${n(p.min)}`
+            : p.min === 0
+              ? `at most ${n(p.max)}`
+              : `${p.min} to ${p.max} arguments`;
+      const got = positionals.length > 0 ? `: ${positionals.join(" ")}` : "";
+      fail(`expected ${expected} (${p.shown}), got ${positionals.length}${got}`);
+    }
     const values: Record<string, unknown> = {};
     for (const [k, f] of entries) {
       const v = raw[k];

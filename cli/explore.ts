@@ -72,7 +72,13 @@ export async function explore(argv: readonly string[], io: Io): Promise<number> 
   const topo = resolveTopology(values.topology ?? "small");
   const variant = await chooseVariant(values);
   const loaded = await jobVariant(variant.spec);
-  if (loaded.create().digest === undefined) {
+  let digestless = false;
+  try {
+    digestless = loaded.create().digest === undefined;
+  } catch {
+    // A constructor that throws is a finding: the sandbox reports it.
+  }
+  if (digestless) {
     throw new UsageError(
       `irqcheck explore: ${variant.name} has no digest(): the explorer hashes implementation states (see properties/implementation.ts)`,
     );

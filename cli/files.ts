@@ -94,8 +94,20 @@ export function writeNewFile(target: string, text: string, what: string): boolea
   }
 }
 
-/** Write or replace a report (--junit, --html): a temporary renamed over the target. */
+/**
+ * Write or replace a report (--junit, --html): a temporary renamed over the target. A
+ * target that exists and is not a regular file (/dev/null, /dev/stdout, a pipe) is
+ * written in place: renaming over a device would replace it.
+ */
 export function writeReportFile(target: string, text: string, what: string): void {
+  if (existsSync(target) && !statSync(target).isFile()) {
+    try {
+      writeFileSync(target, text);
+      return;
+    } catch (e) {
+      throw new IoError(`write the ${what}`, target, e);
+    }
+  }
   const tmp = temporaryFor(target);
   try {
     writeFileSync(tmp, text, { flag: "wx" });

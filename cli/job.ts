@@ -8,6 +8,7 @@ import { findVariant, type Variant } from "../impl/variants/index.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CampaignOptions, type CampaignResult, runCampaign } from "../properties/campaign.ts";
 import type { Property } from "../properties/checker.ts";
+import { guardFactory } from "../properties/fault.ts";
 import type { CorpusEntry } from "../properties/guidance/corpus.ts";
 import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { loadImplementation, resolveProfile, resolveVariants } from "./resolve.ts";
@@ -70,7 +71,8 @@ export async function runJob(spec: JobSpec, hooks: JobHooks = {}): Promise<Campa
       ? undefined
       : new FeedbackGuide({
           topology: spec.topology,
-          create: v.create,
+          // Untrusted: a constructor that throws is a crash finding here too.
+          create: guardFactory(v.create),
           profiles,
           property: spec.property,
           maxCommands: spec.maxCommands,

@@ -60,7 +60,13 @@ export async function loadImplementation(path: string): Promise<Variant> {
       (/\.[cm]?ts$/.test(path) ? await tsImport(url, import.meta.url) : await import(url)) as Record<string, unknown>,
     );
   } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // The whole message on one line: a compiler's first line is only "Transform failed
+    // with 1 error:"; the file, line, column and reason follow it.
+    const why = (e instanceof Error ? e.message : String(e))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .join(" ");
     throw new UsageError(`--impl ${path}: the module failed to load: ${why}`);
   }
   const exported = mod.variant ?? mod.default;
@@ -77,6 +83,16 @@ export async function loadImplementation(path: string): Promise<Variant> {
   }
   const candidate = exported as Partial<Variant> | undefined;
   if (candidate !== undefined && typeof candidate.create === "function" && typeof candidate.name === "string") {
+    const name = candidate.name;
+    // Findings are filed and replayed under the name: it must be one, and not a built-in's.
+    if (!/^\S(.{0,98}\S)?$/.test(name))
+      throw new UsageError(
+        `--impl ${path}: variant.name: expected 1 to 100 characters, not blank at either end, got ${JSON.stringify(name)}`,
+      );
+    if (findVariant(name) !== undefined)
+      throw new UsageError(
+        `--impl ${path}: variant.name: "${name}" is a built-in variant's name; give yours its own (e.g. "${name}+my-change")`,
+      );
     return { summary: "user variant", mirrors: path, ...candidate } as Variant;
   }
   if (typeof mod.createImplementation === "function") {

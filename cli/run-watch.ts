@@ -8,7 +8,7 @@
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import type { RunWatch } from "../properties/fault.ts";
-import { commandToJson, parseCommands } from "../properties/language.ts";
+import { parseCommands } from "../properties/language.ts";
 
 const STOP = 0;
 const IN_RUN = 1;
@@ -64,7 +64,7 @@ export class WatchWriter implements RunWatch {
   commandStarted(command: Command, step: number): void {
     const at = Atomics.load(this.header, LOG_LENGTH);
     const room = this.log.subarray(at);
-    const line = `${JSON.stringify(commandToJson(command))}\n`;
+    const line = `${JSON.stringify(command)}\n`;
     const { written, read } = this.encoder.encodeInto(line, room);
     if (read < line.length) Atomics.store(this.header, LOG_OVERFLOW, 1);
     else Atomics.store(this.header, LOG_LENGTH, at + written);
@@ -79,8 +79,6 @@ export class WatchWriter implements RunWatch {
 
 /** What the worker was running, as the parent reads it. */
 export interface WatchSnapshot {
-  readonly inRun: boolean;
-  readonly runningForMs: number;
   /** The campaign's global run index, or -1. */
   readonly run: number;
   /** The commands since reset, the current one last; null if the log overflowed. */
@@ -113,8 +111,6 @@ export class WatchReader {
     const overflow = Atomics.load(this.header, LOG_OVERFLOW) === 1;
     const text = new TextDecoder().decode(this.log.slice(0, length));
     return {
-      inRun: Atomics.load(this.header, IN_RUN) === 1,
-      runningForMs: this.runningForMs(),
       run: Atomics.load(this.header, RUN),
       commands: overflow ? null : text.split("\n").flatMap((l) => (l === "" ? [] : [JSON.parse(l) as unknown])),
     };

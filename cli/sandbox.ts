@@ -6,6 +6,7 @@
  * naming the run and the commands since reset (read from the shared memory the worker
  * writes before each command, run-watch.ts), and the next task gets a fresh worker.
  */
+import { totalmem } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FaultKind } from "../properties/fault.ts";
 import { UsageError } from "./errors.ts";
@@ -36,6 +37,12 @@ export class WorkerError extends Error {
   override readonly name = "WorkerError";
 }
 
+function workerError(message: string, stack: string): WorkerError {
+  const e = new WorkerError(`in a worker: ${message}`);
+  e.stack = stack;
+  return e;
+}
+
 export interface SandboxOptions {
   readonly runTimeoutMs: number;
   /** Time each command, not each run (the explorer has no runs). */
@@ -49,6 +56,8 @@ export interface SandboxOptions {
 }
 
 const WATCH_TICK_MS = 50;
+/** A worker's heap: a campaign needs about 100 MB; the explorer's state sets can need far more. */
+const WORKER_HEAP_MB = Math.max(1024, Math.floor(totalmem() / 2 ** 20 / 8));
 /** A run takes milliseconds; past the deadline one that takes a second is not waited for. */
 const LATE_RUN_MS = 1000;
 
@@ -92,6 +101,9 @@ export class Sandbox {
     if (this.stopped) reader.requestStop();
     const worker = new Worker(new URL("../bin/worker.js", import.meta.url), {
       workerData: { memory, perCommand: this.options.perCommand === true },
+      // An implementation that allocates without bound ends its worker (an 'error' event:
+      // a crash finding), not irqcheck.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     });
     worker.unref();
     this.worker = worker;
@@ -139,11 +151,19 @@ export class Sandbox {
         if (m.kind === "result") settle(() => resolve({ ok: true, value: m.value as T }));
         else if (m.kind === "error") {
           this.discard(worker);
-          settle(() => reject(m.usage ? new UsageError(m.message) : new WorkerError(`${m.message}\n${m.stack}`)));
+          settle(() => reject(m.usage ? new UsageError(m.message) : workerError(m.message, m.stack)));
         } else this.options.onMessage?.(m);
       };
-      const onError = (e: Error) => fault("crashed", `the worker running it died: ${e.name}: ${e.message}`);
-      const onExit = (code: number) => fault("crashed", `the worker running it exited with code ${code}`);
+      // A worker ended by close() did nothing wrong: the task ends without a finding.
+      const closedUnder = () => {
+        if (!this.closed) return false;
+        settle(() => reject(new WorkerError("the sandbox was closed while a task ran")));
+        return true;
+      };
+      const onError = (e: Error) =>
+        closedUnder() || fault("crashed", `the worker running it died: ${e.name}: ${e.message}`);
+      const onExit = (code: number) =>
+        closedUnder() || fault("crashed", `the worker running it exited with code ${code}`);
       worker.on("message", onMessage);
       worker.on("error", onError);
       worker.on("exit", onExit);

@@ -10,7 +10,7 @@ import type { Topology } from "../model/topology.ts";
 import { type CampaignProgress, type CampaignResult, type Finding, shrinkToSignature } from "../properties/campaign.ts";
 import { type CheckResult, check, type Property } from "../properties/checker.ts";
 import { type ExploreConfig, type ExploreProgress, type ExploreResult, explore } from "../properties/explore.ts";
-import { type FaultInfo, guard, ImplementationFault } from "../properties/fault.ts";
+import { type FaultInfo, guard, guardFactory, ImplementationFault } from "../properties/fault.ts";
 import type { ImplementationFactory } from "../properties/implementation.ts";
 import { type Replay, replayRun } from "../properties/replay.ts";
 import { checkScenario, findScenario, type ScenarioVerdict } from "../properties/scenarios/index.ts";
@@ -111,10 +111,10 @@ export async function runTask(task: Task, watch: WatchWriter, post: (m: Campaign
 
 /** The variant's factory, timed from the moment it is called (a constructor can hang too). */
 async function watchedFactory(variant: VariantSpec, watch: WatchWriter): Promise<ImplementationFactory> {
-  const v = await jobVariant(variant);
+  const create = guardFactory((await jobVariant(variant)).create);
   return () => {
     watch.runStarted();
-    return v.create();
+    return create();
   };
 }
 
@@ -134,12 +134,16 @@ function shrunk(run: Run, create: ImplementationFactory): CheckResult {
 
 function guardedReplay(run: Run, create: ImplementationFactory): GuardedReplay {
   const first = check(run.topology, create(), run.commands, run.property);
-  const fault = first.ok ? undefined : first.divergence.fault;
-  if (first.ok || fault === undefined)
-    return { replay: replayRun(run.topology, guard(create()), run.commands, run.property), fault: null };
-  const step = first.divergence.step;
-  return {
-    replay: replayRun(run.topology, guard(create()), run.commands.slice(0, step), run.property),
-    fault: { ...fault, step },
-  };
+  const fault =
+    first.ok || first.divergence.fault === undefined
+      ? null
+      : { ...first.divergence.fault, step: first.divergence.step };
+  try {
+    const upTo = fault === null ? run.commands : run.commands.slice(0, fault.step);
+    return { replay: replayRun(run.topology, guard(create()), upTo, run.property), fault };
+  } catch (e) {
+    // The steps before a fault failed this time (an implementation that is not deterministic).
+    if (!(e instanceof ImplementationFault)) throw e;
+    return { replay: { steps: [], divergence: null }, fault: { ...e.fault, step: Math.max(0, e.commands.length - 1) } };
+  }
 }

@@ -3,8 +3,9 @@
  * test, one at a time, posting campaign messages and each task's result. The parent
  * watches the shared memory this thread writes before every run and command, so it can
  * stop a hang and name what hung. `process.exit` here would end this thread silently
- * with a code: it is made to throw instead, so a guarded implementation reports it as a
- * crash at the command that called it.
+ * with a code (and process.abort or a signal to this process would end irqcheck): they are
+ * made to throw instead, so a guarded implementation reports them as a crash at the
+ * command that called them.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { watchRuns } from "../properties/fault.ts";
@@ -24,6 +25,15 @@ watchRuns(watch);
 process.exit = ((code?: number | string | null) => {
   throw new ProcessExitCalled(`the implementation called process.exit(${code ?? ""})`);
 }) as typeof process.exit;
+process.abort = () => {
+  throw new ProcessExitCalled("the implementation called process.abort()");
+};
+const kill = process.kill.bind(process);
+process.kill = (pid: number, signal?: string | number) => {
+  if (pid === process.pid || pid === 0)
+    throw new ProcessExitCalled(`the implementation sent ${signal ?? "SIGTERM"} to irqcheck`);
+  return kill(pid, signal);
+};
 
 port.on("message", async (task: Task) => {
   try {

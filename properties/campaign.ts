@@ -8,6 +8,7 @@
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
 import { type CheckResult, check, type Divergence, type Property } from "./checker.ts";
+import { guardFactory } from "./fault.ts";
 import type { CorpusEntry } from "./guidance/corpus.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
@@ -118,7 +119,9 @@ export function runGenerator(profile: Profile, topology: Topology, maxCommands: 
   return (seed) => generate(seed).commands.slice();
 }
 
-export function runCampaign(o: CampaignOptions): CampaignResult {
+export function runCampaign(options: CampaignOptions): CampaignResult {
+  // The implementation under test is untrusted: a constructor that throws is a crash too.
+  const o = { ...options, create: guardFactory(options.create) };
   const now = o.now ?? Date.now;
   const start = now();
   const generators = o.profiles.map((p) => runGenerator(p, o.topology, o.maxCommands));

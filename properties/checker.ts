@@ -198,6 +198,8 @@ export function check(
   property: Property,
   afterStep?: (command: Command, cursor: RefinementCursor, result: StepResult) => void,
 ): CheckResult {
+  // No command, nothing to diverge on (a shrinker may try the empty sequence).
+  if (commands.length === 0) return { ok: true, steps: 0 };
   const guarded = guard(impl);
   const cursor = new RefinementCursor(topology, property);
   try {
@@ -214,7 +216,8 @@ export function check(
   } catch (e) {
     const command = e instanceof ImplementationFault ? commands[Math.max(0, e.commands.length - 1)] : undefined;
     if (!(e instanceof ImplementationFault) || command === undefined) throw e;
-    return { ok: false, divergence: cursor.fault(command, e.fault) };
+    const fault = e.commands.length === 0 ? { ...e.fault, atReset: true } : e.fault;
+    return { ok: false, divergence: cursor.fault(command, fault) };
   } finally {
     runFinished();
   }

@@ -88,7 +88,9 @@ const fileSchema = z.object({
     step: z.number().int().min(0),
     expected: z.array(z.array(z.string())),
     actual: z.array(z.string()),
-    fault: z.object({ kind: z.enum(["crashed", "hung"]), message: z.string() }).optional(),
+    fault: z
+      .object({ kind: z.enum(["crashed", "hung"]), message: z.string(), atReset: z.boolean().optional() })
+      .optional(),
   }),
   provenance: provenanceSchema,
 });
@@ -106,6 +108,7 @@ export function titleOf(variant: string, d: Divergence, apicIds: readonly number
   const did = what(d.actual.observations);
   const should = what(expected);
   const base = `${variant}: step #${d.step} ${formatCommand(d.command)}`;
+  if (d.fault?.atReset === true) return `${variant}: implementation ${d.fault.kind}: ${d.fault.message}`;
   if (d.fault !== undefined) return `${base}: implementation ${d.fault.kind}: ${d.fault.message}`;
   if (did === should)
     return `${base} leaves guest-visible state the reference does not allow (APIC IDs ${apicIds.join(",")})`;
@@ -160,6 +163,10 @@ export function serializeCounterexample(c: Counterexample): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
+function faultOf(f: { kind: FaultInfo["kind"]; message: string; atReset?: boolean | undefined }): FaultInfo {
+  return { kind: f.kind, message: f.message, ...(f.atReset === undefined ? {} : { atReset: f.atReset }) };
+}
+
 /** Parse and validate a counterexample document (already JSON-decoded). */
 export function parseCounterexample(input: unknown): Parsed<Counterexample> {
   if (typeof input === "object" && input !== null && "version" in input) {
@@ -212,7 +219,7 @@ export function parseCounterexample(input: unknown): Parsed<Counterexample> {
         step: d.divergence.step,
         expected: d.divergence.expected,
         actual: d.divergence.actual,
-        ...(d.divergence.fault === undefined ? {} : { fault: d.divergence.fault }),
+        ...(d.divergence.fault === undefined ? {} : { fault: faultOf(d.divergence.fault) }),
       },
       provenance: d.provenance as unknown as Provenance,
     },

@@ -11,7 +11,7 @@
  */
 import type { Command } from "../model/commands.ts";
 import type { Topology } from "../model/topology.ts";
-import type { Implementation, StepResult } from "./implementation.ts";
+import type { Implementation, ImplementationFactory, StepResult } from "./implementation.ts";
 
 export type FaultKind = "crashed" | "hung";
 
@@ -20,6 +20,8 @@ export interface FaultInfo {
   readonly kind: FaultKind;
   /** The error text: the thrown error's name and message, or what is malformed. */
   readonly message: string;
+  /** It failed creating or resetting the implementation, before the command of its step. */
+  readonly atReset?: boolean;
 }
 
 export class ImplementationFault extends Error {
@@ -75,11 +77,11 @@ export function malformedStepResult(r: unknown, topology: Topology): string | nu
   const { observations, visible, trace } = r as Partial<Record<keyof StepResult, unknown>>;
   if (!Array.isArray(observations)) return "step result has no observations array";
   for (const [i, o] of observations.entries()) {
-    const kind = (o as { kind?: unknown } | null)?.kind;
-    if (kind !== "deliver" && kind !== "fault" && kind !== "read")
-      return `observations[${i}] has kind ${JSON.stringify(kind)}, expected deliver, fault or read`;
+    const wrong = malformedObservation(o);
+    if (wrong !== null) return `observations[${i}] ${wrong}`;
   }
-  if (!Array.isArray(trace)) return "step result has no trace array";
+  if (!Array.isArray(trace) || trace.some((t) => typeof t !== "string"))
+    return "step result has no trace array of strings";
   if (typeof visible !== "object" || visible === null) return "step result has no visible object";
   const v = visible as Record<string, unknown>;
   if (typeof v.ioapicId !== "number") return "visible.ioapicId is not a number";
@@ -95,6 +97,50 @@ export function malformedStepResult(r: unknown, topology: Topology): string | nu
     if (x === null || !isWords(x.irr, 8) || !isWords(x.isr, 8) || !isWords(x.tmr, 8))
       return `visible.lapics[${i}] needs irr, isr and tmr as 8 words each`;
   }
+  return null;
+}
+
+/**
+ * The factory with its own faults caught: a constructor that throws gives an
+ * implementation whose reset reports it, so it is a crash at the first command like any other.
+ */
+export function guardFactory(create: ImplementationFactory): ImplementationFactory {
+  return () => {
+    try {
+      return create();
+    } catch (e) {
+      const message = `creating the implementation: ${describeThrown(e)}`;
+      return {
+        name: "(not created)",
+        reset() {
+          throw new ImplementationFault({ kind: "crashed", message }, []);
+        },
+        apply() {
+          throw new ImplementationFault({ kind: "crashed", message }, []);
+        },
+        describe: () => [],
+      };
+    }
+  };
+}
+
+const OBSERVATION_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  deliver: ["apicId", "vector"],
+  fault: ["reason", "index", "sourceId"],
+  read: ["reg", "value"],
+};
+
+/** An observation's kind and the whole numbers reports print of it (model/observations.ts). */
+function malformedObservation(o: unknown): string | null {
+  const x = (typeof o === "object" && o !== null ? o : {}) as Record<string, unknown>;
+  const fields = typeof x.kind === "string" ? OBSERVATION_FIELDS[x.kind] : undefined;
+  if (fields === undefined) return `has kind ${JSON.stringify(x.kind)}, expected deliver, fault or read`;
+  for (const f of fields)
+    if (!Number.isInteger(x[f]) || (x[f] as number) < 0)
+      return `(${x.kind}) has ${f} ${JSON.stringify(x[f])}, expected a whole number`;
+  if (x.kind === "deliver" && x.trigger !== "edge" && x.trigger !== "level")
+    return `(deliver) has trigger ${JSON.stringify(x.trigger)}, expected edge or level`;
+  if (x.kind === "deliver" && typeof x.mode !== "string") return "(deliver) has no delivery mode";
   return null;
 }
 
@@ -134,7 +180,8 @@ export function guard(impl: Implementation): Implementation {
       applied.push(command);
       watch?.commandStarted(command, applied.length - 1);
       const r = call(() => impl.apply(command));
-      const wrong = topology === null ? "apply before reset" : malformedStepResult(r, topology);
+      // Reading a hostile result can throw too (a getter, a proxy).
+      const wrong = call(() => (topology === null ? "apply before reset" : malformedStepResult(r, topology)));
       if (wrong !== null) fail(`malformed step result: ${wrong}`);
       return r;
     },

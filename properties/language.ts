@@ -100,6 +100,7 @@ function topologyIssues(c: Command, topology: Topology, path: string): Issue[] {
       });
   };
   if (c.op === "cpu.accept" || c.op === "cpu.eoi") range("cpu", c.cpu, topology.cpus.length, "cpu");
+  if (c.op === "irte.write") range("index", c.index, topology.irtEntries, "IRTE");
   if (c.op === "msi.program" || c.op === "msi.mask" || c.op === "msi.fire") {
     range("dev", c.dev, topology.msiDevices.length, "MSI device");
     const dev = topology.msiDevices[c.dev];

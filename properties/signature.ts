@@ -79,8 +79,10 @@ export interface Signature {
 }
 
 export function signatureOf(variant: string, d: Divergence): Signature {
-  if (d.fault !== undefined)
-    return { variant, property: d.property, op: d.command.op, difference: `implementation-${d.fault.kind}` };
+  if (d.fault !== undefined) {
+    const op = d.fault.atReset === true ? "reset" : d.command.op;
+    return { variant, property: d.property, op, difference: `implementation-${d.fault.kind}` };
+  }
   const expected = d.allowed[0] ?? { observations: [], visible: d.actual.visible };
   return { variant, property: d.property, op: d.command.op, difference: differenceKind(expected, d.actual) };
 }
@@ -105,10 +107,6 @@ export function parseSignature(variant: string, text: string): Signature | null 
   const [property, op, difference] = parts.slice(-3) as [string, string, string];
   if (property === "" || op === "" || difference === "") return null;
   return { variant, property, op, difference: difference as DifferenceKind };
-}
-
-export function sameSignature(a: Signature, b: Signature): boolean {
-  return a.variant === b.variant && a.property === b.property && a.op === b.op && a.difference === b.difference;
 }
 
 /**

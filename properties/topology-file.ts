@@ -19,6 +19,8 @@ export const topologySchema = z.strictObject({
         qemuModel: z.enum(["virtio-pci", "vfio-pci"]).optional(),
       }),
     )
+    // The devices profile, the uniform profile and the MSI-X models all address device 0.
+    .min(1, { message: "expected at least one MSI-X device (the generators and the QEMU models use device 0)" })
     .max(8),
   irtEntries: z.number().int().min(1).max(65536),
   faultRecords: z.number().int().min(1).max(256),
@@ -34,6 +36,18 @@ export function parseTopology(input: unknown, path = "$"): Parsed<Topology> {
     return {
       ok: false,
       issues: [{ path: `${path}.cpus`, code: "duplicate-apic-id", message: "APIC IDs must be distinct" }],
+    };
+  }
+  if (new Set(t.msiDevices.map((d) => d.requesterId)).size !== t.msiDevices.length) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: `${path}.msiDevices`,
+          code: "duplicate-requester-id",
+          message: "requester IDs must be distinct (VT-d checks a source ID per device)",
+        },
+      ],
     };
   }
   if (t.apicMode !== "x2apic" && t.cpus.some((c) => c.apicId > 0xfe)) {
