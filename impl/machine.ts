@@ -29,8 +29,6 @@ export class Machine {
   readonly accel: KvmAccel;
   readonly ioapic: QemuIoapic;
   readonly devices: MsixDevice[];
-  /** Device-side input levels: a line change reaches `ioapic_set_irq` only when it changes (as PCI INTx). */
-  private lines = 0;
 
   constructor(
     readonly topology: Topology,
@@ -54,10 +52,12 @@ export class Machine {
     return d;
   }
 
+  /**
+   * A device drives an input. Every write reaches `ioapic_set_irq`, unfiltered, as
+   * pc-testdev's and ISA devices' `qemu_set_irq` do (real-qemu.md: re-asserting an
+   * asserted line re-services the pin on every QEMU/KVM combination).
+   */
   private setLine(pin: number, level: boolean): void {
-    const bit = 1 << pin;
-    if (((this.lines & bit) !== 0) === level) return;
-    this.lines = level ? (this.lines | bit) >>> 0 : (this.lines & ~bit) >>> 0;
     this.ioapic.ioapic_set_irq(pin, level);
   }
 
@@ -147,7 +147,6 @@ export class Machine {
       this.accel.digest(),
       this.ioapic.digest(),
       ...this.devices.map((d) => d.digest()),
-      this.lines,
     ].join("|");
   }
 

@@ -225,6 +225,19 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     fix: { revert: noIrFaultRecording },
   },
   {
+    id: "D22",
+    title: "a device re-asserting an asserted line is a new edge",
+    explanation:
+      "QEMU differs from the 82093AA: ioapic_set_irq keeps no input level apart from irr, so every assert of an edge-triggered pin while it is unmasked is latched and serviced, also when the line was already high; on the chip an input that does not transition is no edge (semantics.md §1.6, D15). Seen on real QEMU 7.2 and 10.0.2 over KVM 6.1 and 6.12 with pc-testdev's unfiltered writes (impl/real/EVIDENCE.md, M1; bench/RESULTS-real.md).",
+    signatures: signaturesOf(
+      ["line.set", "line.pulse"],
+      ["spurious-delivery", "spurious-fault", "fault-record-state", "lapic-state", "rte-state"],
+    ),
+    variants: QEMU,
+    fixedBy: CACHES,
+    fix: { add: latchedInputs },
+  },
+  {
     id: "D17",
     title: "split-irqchip EOI forwarding ignores the TMR",
     explanation:
@@ -239,7 +252,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "an EOI is not forwarded when the RTE's vector changed while the interrupt was in service",
     explanation:
       "KVM differs from the SDM: the split-irqchip EOI-exit bitmap holds the vectors of the current level routes of GSIs 0..23 (plus, with the pending-EOI clause, a route's vector while it is pending here); after the guest rewrites the RTE's vector while the old vector is still in service, no route carries the old vector, so its EOI is not forwarded and Remote IRR stays set, where the LAPIC (TMR set) would broadcast it (semantics.md §5.4, D8a). Linux EOIs before rewriting the vector (§6.3); the uniform profile reaches it about once in 40,000 runs. No userspace route policy closes it in every order: refreshing masked routes fixes this order and breaks the reverse one.",
-    signatures: ["cpu.eoi/rte-state", "cpu.eoi/missing-delivery"],
+    // With remapping on, the re-delivery the lost EOI prevents would have faulted instead.
+    signatures: signaturesOf(["cpu.eoi"], ["rte-state", "missing-delivery", "missing-fault", "fault-record-state"]),
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: eoiExitByTmr },

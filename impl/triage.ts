@@ -54,7 +54,8 @@ function passes(variant: Variant, c: FindingCase): boolean {
 /** The built-in variant a variant is, or extends. */
 export function builtinAncestor(v: Variant): string {
   const l = v.lineage;
-  if (l === undefined || l.builtin || l.base === null) return v.name;
+  // A kernel choice (`qemu-7.2@linux-6.1`) has the variant's known divergences.
+  if (l === undefined || l.builtin || l.base === null) return v.name.split("@")[0] ?? v.name;
   return builtinAncestor(l.base);
 }
 
