@@ -3,7 +3,7 @@
  * qemu-system-x86 the seed scenario's report, kernel-irqchip=off, and a small campaign.
  */
 import { describe, expect, it } from "vitest";
-import { qemuAvailable } from "../impl/real/qemu.ts";
+import { resolveSystem } from "../impl/real/qemu.ts";
 import { UsageError } from "./errors.ts";
 import { REAL_HELP, real } from "./real.ts";
 
@@ -44,7 +44,7 @@ describe("irqcheck real: usage", () => {
   });
 });
 
-const avail = qemuAvailable();
+const avail = resolveSystem({ kvm: "host" });
 describe.skipIf(!avail.ok)(`irqcheck real on QEMU${avail.ok ? "" : ` (skipped: ${avail.why})`}`, () => {
   it("seed scenario, split: diverges from the reference at the unmask (exit 1), qemu-7.2 agrees", async () => {
     const r = await run("seed");

@@ -36,9 +36,7 @@ export class BootCollector {
       if (i >= boot.first && steps.length === this.sequences[i]?.length) this.results[i] = steps;
     }
     if (parsed.error !== null)
-      throw new Error(
-        `guest stopped at sequence ${this.results.length}: ${parsed.error} (qemu exit ${boot.code})`,
-      );
+      throw new Error(`guest stopped at sequence ${this.results.length}: ${parsed.error} (qemu exit ${boot.code})`);
     if (parsed.complete) return null;
     if (parsed.restartAt !== null && parsed.restartAt > boot.first) return parsed.restartAt;
     const last = boot.stderr.trim().split("\n").slice(-3).join(" | ");

@@ -58,8 +58,7 @@ export function resolveQemu(
   env: NodeJS.ProcessEnv = process.env,
 ): QemuBuild {
   const wanted = spec.qemu ?? "qemu-system-x86_64";
-  const named =
-    wanted === "10.0" ? join(cacheDir(env), "qemu-10.0", "usr", "bin", "qemu-system-x86_64") : wanted;
+  const named = wanted === "10.0" ? join(cacheDir(env), "qemu-10.0", "usr", "bin", "qemu-system-x86_64") : wanted;
   const found = onPath(named, env);
   if (found === null)
     throw new Error(
@@ -76,9 +75,7 @@ export function resolveQemu(
   } else {
     const dir = firmwareCandidates(binary).find((d) => existsSync(join(d, "qboot.rom")));
     if (dir === undefined)
-      throw new Error(
-        `${binary}: no qboot.rom in ${firmwareCandidates(binary).join(" or ")} (give --firmware DIR)`,
-      );
+      throw new Error(`${binary}: no qboot.rom in ${firmwareCandidates(binary).join(" or ")} (give --firmware DIR)`);
     qboot = join(dir, "qboot.rom");
   }
   let version: string;

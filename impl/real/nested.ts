@@ -150,8 +150,14 @@ export function parseNestedReport(text: string, jobs: number): NestedReport {
   let kernelRelease = "";
   let complete = false;
   let fatal: string | null = null;
-  let open: { job: number; first: number; code: number | null; seconds: number; serial: string[]; stderr: string[] } | null =
-    null;
+  let open: {
+    job: number;
+    first: number;
+    code: number | null;
+    seconds: number;
+    serial: string[];
+    stderr: string[];
+  } | null = null;
   for (const raw of text.split("\n")) {
     const line = raw.replace(/\r$/, "");
     if (open !== null) {
