@@ -38,6 +38,20 @@ describe("irqcheck real: usage", () => {
     expect(r.out).toMatch(/the real guest cannot run this: step \d+: msi\.\w+: .*not supported on real QEMU/);
   });
 
+  it("bad --kvm, --kernel without --kvm nested, unknown kernel", async () => {
+    expect((await run("seed", "--kvm", "tcg")).out).toBe('--kvm: expected host or nested, got "tcg"');
+    expect((await run("seed", "--kernel", "6.1")).out).toBe("--kernel needs --kvm nested");
+    expect((await run("seed", "--kvm", "nested", "--kernel", "5.10")).out).toBe(
+      '--kernel: expected 6.1 or 6.12, got "5.10"',
+    );
+  });
+
+  it("--qemu that is not there: exit 2 naming it", async () => {
+    const r = await run("seed", "--qemu", "/nonexistent/qemu-system-x86_64");
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/\/nonexistent\/qemu-system-x86_64: no such QEMU binary/);
+  });
+
   it("bad --irqchip, FILE with --campaign", async () => {
     expect((await run("seed", "--irqchip", "on")).out).toBe('--irqchip: expected split or off, got "on"');
     expect((await run("seed", "--campaign", "3")).code).toBe(2);
@@ -69,3 +83,24 @@ describe.skipIf(!avail.ok)(`irqcheck real on QEMU${avail.ok ? "" : ` (skipped: $
     expect(r.code).toBe(0);
   });
 });
+
+const nested = resolveSystem({ kvm: "nested", kernel: "6.1" });
+describe.skipIf(!nested.ok)(
+  `irqcheck real --kvm nested${nested.ok ? "" : ` (skipped: ${nested.ok ? "" : nested.why})`}`,
+  () => {
+    it("accept-eoi on KVM 6.1 nested in TCG: no Q1, accept sets ISR and the EOI clears Remote IRR", {
+      timeout: 300_000,
+    }, async () => {
+      const r = await run("accept-eoi", "--kvm", "nested", "--kernel", "6.1", "--json");
+      const j = JSON.parse(r.out);
+      expect(j.kvm).toMatchObject({ mode: "nested", kernel: expect.stringMatching(/^6\.1\./) });
+      expect(j.system).toMatch(/^QEMU \d+\.\d+\.\d+, KVM 6\.1\.\S+ \(nested in TCG\)$/);
+      const serial = j.steps.map((s: { serial: string[] }) => s.serial.join(" "));
+      expect(serial[3]).toMatch(/^A 0 41 L 0 0,0,0,0,0,0,0,0 0,0,2,0/); // ISR holds 0x41
+      expect(serial[6]).toBe("R 24 8041"); // Remote IRR (bit 14) cleared
+      expect(j.reference).toEqual({ diverged: false });
+      expect(j.variant.agree).toBe(true);
+      expect(r.code).toBe(0);
+    });
+  },
+);

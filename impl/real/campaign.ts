@@ -101,7 +101,7 @@ export interface RunOutcome extends DrawnRun {
 export interface RealCampaign {
   readonly outcomes: readonly RunOutcome[];
   readonly skipped: Draw["skipped"];
-  /** One real QEMU run per machine (without and with the IOMMU) that had sequences. */
+  /** The real QEMU runs, one per machine (without and with the IOMMU) that had sequences; shared by the campaigns of one runRealCampaigns call. */
   readonly machines: readonly RealQemuRun[];
 }
 
@@ -112,8 +112,9 @@ export interface CampaignPlan {
 }
 
 /**
- * Run campaigns on one real system, all in one go: one job per campaign and machine
- * (without and with the IOMMU), so --kvm nested boots its outer machine once.
+ * Run campaigns on one real system, all in one go: one job per machine (without and with
+ * the IOMMU) holding the runs of every campaign, so few inner boots and, with --kvm nested,
+ * one outer boot.
  */
 export async function runRealCampaigns(
   system: RealSystem,
@@ -121,41 +122,41 @@ export async function runRealCampaigns(
   plans: readonly CampaignPlan[],
   irqchip: MachineOptions["irqchip"],
 ): Promise<RealCampaign[]> {
-  const batches = plans.flatMap((plan, p) =>
-    [false, true]
-      .map((iommu) => ({ p, plan, options: { irqchip, iommu }, runs: plan.draw.runs.filter((r) => r.iommu === iommu) }))
-      .filter((b) => b.runs.length > 0),
-  );
+  const batches = [false, true]
+    .map((iommu) => ({
+      options: { irqchip, iommu },
+      runs: plans.flatMap((plan, p) => plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run }))),
+    }))
+    .filter((b) => b.runs.length > 0);
   const jobs: RealJob[] = batches.map((b) => ({
     topology,
-    sequences: b.runs.map((r) => r.commands),
+    sequences: b.runs.map((r) => r.run.commands),
     options: b.options,
   }));
   const machines = await runJobs(system, jobs);
-  return plans.map((plan, p) => {
-    const mine = batches.flatMap((b, j) => (b.p === p ? [{ b, machine: machines[j] }] : []));
-    const outcomes: RunOutcome[] = mine.flatMap(({ b, machine }) =>
-      b.runs.map((r, i) => {
-        const real = machine?.results[i] ?? [];
-        const create = plan.create;
-        const agreement = compareRuns(topology, r.commands, runImplementation(topology, create(), r.commands), real);
-        const ctx = { topology, commands: r.commands, real, create };
-        return {
-          ...r,
-          real,
-          agreement,
-          explanation: explain(system, b.options, ctx, agreement),
-          reference: checkResults(topology, r.commands, real, "guest-visible"),
-        };
-      }),
-    );
-    outcomes.sort((a, b) => a.run - b.run);
-    return {
-      outcomes,
-      skipped: plan.draw.skipped,
-      machines: mine.flatMap(({ machine }) => (machine === undefined ? [] : [machine])),
-    };
+  const outcomes: RunOutcome[][] = plans.map(() => []);
+  batches.forEach((b, j) => {
+    b.runs.forEach(({ p, run: r }, i) => {
+      const plan = plans[p];
+      if (plan === undefined) return;
+      const real = machines[j]?.results[i] ?? [];
+      const create = plan.create;
+      const agreement = compareRuns(topology, r.commands, runImplementation(topology, create(), r.commands), real);
+      const ctx = { topology, commands: r.commands, real, create };
+      outcomes[p]?.push({
+        ...r,
+        real,
+        agreement,
+        explanation: explain(system, b.options, ctx, agreement),
+        reference: checkResults(topology, r.commands, real, "guest-visible"),
+      });
+    });
   });
+  return plans.map((plan, p) => ({
+    outcomes: (outcomes[p] ?? []).sort((a, b) => a.run - b.run),
+    skipped: plan.draw.skipped,
+    machines,
+  }));
 }
 
 /** One campaign on one real system. */
