@@ -108,8 +108,10 @@ export function baseInitramfs(kernel: KernelBuild, qemu: QemuBuild, guestElf: st
   const cpio = new CpioWriter();
   for (const [path, bytes, mode] of files) cpio.file(path, bytes, mode);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${out}.part`, cpio.finish());
-  renameSync(`${out}.part`, out);
+  // Test workers may build the same archive at once: each writes its own file, rename is atomic.
+  const part = `${out}.${process.pid}.part`;
+  writeFileSync(part, cpio.finish());
+  renameSync(part, out);
   return out;
 }
 

@@ -67,11 +67,6 @@ export function systemName(s: RealSystem): string {
   return `QEMU ${shortVersion(s.qemu.version)}, ${kvm}`;
 }
 
-/** Short label for tables: "7.2.22/6.1", "10.0.2/host". */
-export function systemLabel(s: RealSystem): string {
-  return `${shortVersion(s.qemu.version)}/${s.kvm.mode === "host" ? "host" : s.kvm.kernel.name}`;
-}
-
 function commandWorks(cmd: string, args: string[], input = ""): boolean {
   try {
     execFileSync(cmd, args, { input, stdio: ["pipe", "ignore", "ignore"], timeout: 30_000 });
