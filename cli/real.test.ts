@@ -104,3 +104,17 @@ describe.skipIf(!nested.ok)(
     });
   },
 );
+
+const qemu10 = resolveSystem({ kvm: "host", qemu: "10.0" });
+describe.skipIf(!qemu10.ok)(
+  `irqcheck real --qemu 10.0${qemu10.ok ? "" : ` (skipped: ${qemu10.ok ? "" : qemu10.why})`}`,
+  () => {
+    it("seed on QEMU 10.0.2 refines the reference, qemu-8.2 is the default variant, the report names the QEMU", async () => {
+      const r = await run("seed", "--qemu", "10.0");
+      expect(r.out).toMatch(/on real QEMU 10\.0\.2, host KVM \S+ \(QEMU emulator version 10\.0\.2/);
+      expect(r.out).toContain("real QEMU refines the reference on all 6 steps");
+      expect(r.out).toContain("qemu-8.2 agrees with real QEMU on all 6 steps");
+      expect(r.code).toBe(0);
+    });
+  },
+);
