@@ -50,6 +50,23 @@ describe("M1: line.set re-asserting a high line", () => {
       ),
     ).toBe("M1");
   });
+  it("a line.pulse on a line already high: QEMU's raise is a new edge, M1 too", () => {
+    const pulse: Command[] = [...lineReassertScenario.slice(0, -1), { op: "line.pulse", pin: PIN }];
+    expect(
+      classify(
+        pulse,
+        realWith(pulse, 5, (r) => lapic0(r, withIrr(v41))),
+      ),
+    ).toBe("M1");
+    const low: Command[] = [...pulse.slice(0, 3), { op: "line.set", pin: PIN, level: 0 }, ...pulse.slice(3)];
+    expect(
+      classify(
+        low,
+        realWith(low, 6, (r) => lapic0(r, withIrr(v42))),
+      ),
+    ).toBeNull();
+  });
+
   it("another vector, or a line.set that changes the level, is not", () => {
     expect(
       classify(

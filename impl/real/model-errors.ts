@@ -20,7 +20,7 @@ export interface ModelError {
 /**
  * M1: real QEMU passes every pc-testdev write to `ioapic_set_irq` (hw/misc/pc-testdev.c
  * `test_irq_line_write`, no filtering), so a `line.set` to the level the line already has
- * re-services the pin: an edge RTE sees a new edge, a level RTE without Remote IRR is
+ * (or the raise of a `line.pulse` on a high line) re-services the pin: an edge RTE sees a new edge, a level RTE without Remote IRR is
  * delivered again. The variants drop such a write.
  */
 export const LINE_REASSERT: ModelError = {
@@ -69,11 +69,16 @@ function lineLevel(commands: readonly Command[], step: number, pin: number): num
   return level;
 }
 
-/** M1: the variant, given a fresh 0 -> 1 edge in place of the re-assert, ends where real QEMU did. */
+/**
+ * M1: a `line.set 1` or a `line.pulse` (QEMU: 1 then 0) on a line that is already high; the
+ * variant, given the line lowered first (a fresh 0 -> 1 edge), ends where real QEMU did.
+ */
 function lineReassert(ctx: RunContext, d: Disagreement): boolean {
   const c = d.command;
-  if (c.op !== "line.set" || c.level !== 1 || lineLevel(ctx.commands, d.step, c.pin) !== 1) return false;
-  const edge: Command[] = [...ctx.commands.slice(0, d.step), { ...c, level: 0 }, c];
+  const raises = (c.op === "line.set" && c.level === 1) || c.op === "line.pulse";
+  if (!raises || lineLevel(ctx.commands, d.step, c.pin) !== 1) return false;
+  const lower: Command = { op: "line.set", pin: c.pin, level: 0 };
+  const edge: Command[] = [...ctx.commands.slice(0, d.step), lower, c];
   const after = runImplementation(ctx.topology, ctx.create(), edge).at(-1);
   return after !== undefined && readsAgree(d) && visibleEqual(after.visible, d.actual.visible);
 }
