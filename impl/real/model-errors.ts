@@ -20,13 +20,13 @@ export interface ModelError {
 /**
  * M1: real QEMU passes every pc-testdev write to `ioapic_set_irq` (hw/misc/pc-testdev.c
  * `test_irq_line_write`, no filtering), so a `line.set` to the level the line already has
- * (or the raise of a `line.pulse` on a high line) re-services the pin: an edge RTE sees a new edge, a level RTE without Remote IRR is
- * delivered again. The variants drop such a write.
+ * (or the raise of a `line.pulse` on a high line) re-services the pin: an edge RTE sees a
+ * new edge, a level RTE without Remote IRR is delivered again. The variants drop the raise.
  */
 export const LINE_REASSERT: ModelError = {
   id: "M1",
   summary:
-    "line.set to the level the line already has: real QEMU re-services the pin (ioapic_set_irq), the variant ignores it",
+    "line.set 1 or line.pulse on a line already high: real QEMU re-services the pin (ioapic_set_irq), the variant ignores the raise",
 };
 
 /**
