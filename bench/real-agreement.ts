@@ -63,7 +63,7 @@ function write(): void {
   lines.push(...rows, "");
   if (examples.length > 0)
     lines.push("## First run of each explanation, and every unexplained run", "", ...examples, "");
-  if (notes.length > 0) lines.push("## Not run", "", ...notes, "");
+  if (notes.length > 0) lines.push("## Not run, and notes", "", ...notes, "");
   writeFileSync(new URL("./RESULTS-real.md", import.meta.url), `${lines.join("\n")}\n`);
 }
 
@@ -76,6 +76,8 @@ function report(c: RealCampaign, qemu: string, kvm: string, profile: string, var
     if (x.explanation?.kind === "model-error") modelErrors[x.explanation.id] = (modelErrors[x.explanation.id] ?? 0) + 1;
   const unexplained = o.filter((x) => !x.agreement.agree && x.explanation === null);
   const wall = c.machines.reduce((t, m) => t + m.wallSeconds, 0);
+  for (const n of new Set(c.machines.flatMap((m) => m.notes)))
+    notes.push(`- ${profile} on QEMU ${qemu} / KVM ${kvm}: ${n}`);
   const me =
     Object.entries(modelErrors)
       .map(([id, n]) => `${id} ${n}`)

@@ -272,6 +272,7 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
           topology: topology.name,
           cpus: ids,
           seconds: run.wallSeconds,
+          notes: run.notes,
           steps: s.commands.map((command, i) => ({ command, serial: results[i]?.trace ?? [] })),
           reference: reference.ok
             ? { diverged: false }
@@ -288,6 +289,7 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
   io.out(
     `# ${s.source}: ${s.commands.length} commands on real ${run.system} (${run.qemuVersion}), ${machine}, topology ${topology.name} (APIC IDs ${ids.join(",")}); ${run.wallSeconds.toFixed(2)} s`,
   );
+  for (const n of run.notes) io.out(`# note: ${n}`);
   const at = reference.ok ? -1 : reference.divergence.step;
   s.commands.forEach((command, index) => {
     const result: StepResult = results[index] ?? { observations: [], visible: emptyVisible(), trace: [] };
@@ -375,6 +377,7 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
           qemu: c.machines[0]?.qemuVersion ?? "",
           boots,
           seconds: wall,
+          notes: [...new Set(c.machines.flatMap((m) => m.notes))],
           sequencesPerSecond: rate,
           agree: agree.length,
           hostQuirk: quirks.length,
@@ -400,6 +403,7 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
   io.out(
     `  ${o.length} sequences (${commands} commands): ${boots} boots, ${wall.toFixed(1)} s, ${rate.toFixed(1)} sequences/s`,
   );
+  for (const n of new Set(c.machines.flatMap((m) => m.notes))) io.out(`  note: ${n}`);
   if (c.skipped.length > 0)
     io.out(`  skipped ${c.skipped.length} runs the guest cannot run (first: ${c.skipped[0]?.why})`);
   io.out(
