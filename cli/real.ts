@@ -4,10 +4,17 @@
  * agreement campaign of a profile in real QEMU against a TypeScript variant.
  */
 import { existsSync } from "node:fs";
-import { drawRuns, needsIommu, type RealCampaign, runRealCampaign } from "../impl/real/campaign.ts";
+import {
+  drawRuns,
+  type Explanation,
+  explain,
+  needsIommu,
+  type RealCampaign,
+  runRealCampaign,
+} from "../impl/real/campaign.ts";
 import { type MachineOptions, sequenceProblem, topologyProblem } from "../impl/real/encode.ts";
-import { qemuAvailable, runOnRealQemu } from "../impl/real/qemu.ts";
-import { hostQuirk } from "../impl/real/quirks.ts";
+import { KERNELS } from "../impl/real/install.ts";
+import { type RealSystem, resolveSystem, runOnRealQemu, type SystemSpec, systemName } from "../impl/real/qemu.ts";
 import { SCENARIOS } from "../impl/real/scenarios.ts";
 import type { Command } from "../model/commands.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
@@ -22,15 +29,23 @@ import type { Io } from "./io.ts";
 import { resolveProfile, resolveTopology, resolveVariants } from "./resolve.ts";
 import { readCounterexample } from "./store.ts";
 
-export const REAL_HELP = `usage: irqcheck real FILE|SCENARIO [--irqchip split|off] [--iommu] [--variant NAME] [--cpus N] [--json]
-       irqcheck real --profile NAME --seed S --run R [--irqchip …] [--variant NAME] [--json]
-       irqcheck real --campaign N [--profile linux] [--seed S] [--max-commands 40] [--irqchip …] [--variant NAME] [--json]
+export const REAL_HELP = `usage: irqcheck real FILE|SCENARIO [--irqchip split|off] [--iommu] [--variant NAME] [--cpus N] [SYSTEM] [--json]
+       irqcheck real --profile NAME --seed S --run R [--irqchip …] [--variant NAME] [SYSTEM] [--json]
+       irqcheck real --campaign N [--profile linux] [--seed S] [--max-commands 40] [--irqchip …] [--variant NAME] [SYSTEM] [--json]
+SYSTEM: [--qemu PATH|10.0] [--firmware DIR|ROM] [--kvm host|nested] [--kernel ${KERNELS.join("|")}]
 Runs command sequences in a real QEMU + KVM guest (qemu-system-x86_64 -accel kvm -machine q35,
-kernel-irqchip=split|off, qboot, the guest in guest/; needs /dev/kvm, qemu-system-x86, gcc-multilib).
+kernel-irqchip=split|off, qboot, the guest in guest/; needs qemu-system-x86, gcc-multilib).
+--qemu: the QEMU binary (default $IRQCHECK_QEMU, else qemu-system-x86_64 on PATH; "10.0" = the one
+impl/real/scripts/debian-fetch.sh unpacked), its firmware found beside it (build dir pc-bios/,
+<prefix>/share/qemu) or given by --firmware. --kvm host (default) uses /dev/kvm; --kvm nested boots
+Debian's kernel --kernel (default 6.1; unpacked by debian-fetch.sh, needs busybox-static) under QEMU
+TCG and runs the QEMU on its KVM: no /dev/kvm needed, one outer boot per command.
 FILE is a saved counterexample; SCENARIO one of ${Object.keys(SCENARIOS).join(", ")} (2 vCPUs, pin 10).
 Every step is printed with the guest's serial lines and reads; the step where real QEMU diverges from
 the reference (guest-visible) is marked '>', and real QEMU is compared step by step with --variant
-(default: the counterexample's variant, else qemu-7.2 for split and reference for off).
+(default: the counterexample's variant, else for split qemu-7.2 on QEMU 7.x and qemu-8.2 on newer, and
+reference for off). Disagreements are explained by a host quirk (Q1) or a known model error (M1-M3,
+impl/real/EVIDENCE.md) or reported as unexplained.
 --cpus N keeps the first N vCPUs of the topology (the guest runs 1 or 2; commands aimed at the
 others then reach no CPU). --iommu adds -device intel-iommu,intremap=on (default: when the
 commands use IR). --campaign N draws runs 0, 1, … of --profile on topology small (--topology),
@@ -59,9 +74,31 @@ function irqchipOf(text: string | undefined): MachineOptions["irqchip"] {
   throw new UsageError(`--irqchip: expected split or off, got "${text}"`);
 }
 
-function requireQemu(): void {
-  const a = qemuAvailable();
+function kvmOf(text: string | undefined): "host" | "nested" {
+  if (text === undefined || text === "host" || text === "nested") return text ?? "host";
+  throw new UsageError(`--kvm: expected host or nested, got "${text}"`);
+}
+
+function requireSystem(spec: SystemSpec): RealSystem {
+  const a = resolveSystem(spec);
   if (!a.ok) throw new UsageError(`irqcheck real: real QEMU is unavailable here: ${a.why}`);
+  return a.system;
+}
+
+/** The variant that mirrors a QEMU release in split mode (impl/variants). */
+function splitVariant(system: RealSystem): string {
+  const major = Number(/version (\d+)\./.exec(system.qemu.version)?.[1] ?? "0");
+  return major >= 8 ? "qemu-8.2" : "qemu-7.2";
+}
+
+/** The flags that select a system, to repeat in a reproduction command. */
+function systemFlags(spec: SystemSpec): string {
+  const flags = [
+    spec.qemu === undefined ? "" : ` --qemu ${spec.qemu}`,
+    spec.firmware === undefined ? "" : ` --firmware ${spec.firmware}`,
+    spec.kvm === "nested" ? ` --kvm nested --kernel ${spec.kernel ?? "6.1"}` : "",
+  ];
+  return flags.join("");
 }
 
 function machineProblem(m: Machine, commands: readonly Command[]): string | null {
@@ -83,6 +120,10 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
       run: { type: "string" },
       "max-commands": { type: "string" },
       topology: { type: "string" },
+      qemu: { type: "string" },
+      firmware: { type: "string" },
+      kvm: { type: "string" },
+      kernel: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean" },
     },
@@ -93,7 +134,17 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.OK;
   }
   const irqchip = irqchipOf(values.irqchip);
-  const defaultVariant = irqchip === "split" ? "qemu-7.2" : "reference";
+  const kvm = kvmOf(values.kvm);
+  if (values.kernel !== undefined && kvm !== "nested") throw new UsageError("--kernel needs --kvm nested");
+  if (values.kernel !== undefined && !(KERNELS as readonly string[]).includes(values.kernel))
+    throw new UsageError(`--kernel: expected ${KERNELS.join(" or ")}, got "${values.kernel}"`);
+  const spec: SystemSpec = {
+    ...(values.qemu === undefined ? {} : { qemu: values.qemu }),
+    ...(values.firmware === undefined ? {} : { firmware: values.firmware }),
+    kvm,
+    ...(kvm === "nested" ? { kernel: values.kernel ?? "6.1" } : {}),
+  };
+  const defaultVariant = (system: RealSystem) => (irqchip === "split" ? splitVariant(system) : "reference");
   const seed = parseCount("--seed", values.seed ?? "1", 0);
   const maxCommands = parseCount("--max-commands", values["max-commands"] ?? "40", 1, 10_000);
   const generated = values.campaign !== undefined || values.run !== undefined;
@@ -104,30 +155,32 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
   if (generated) {
     const topology = resolveTopology(values.topology ?? "small");
     const profile = resolveProfile(values.profile ?? "linux");
-    const compare = comparator(values.variant ?? defaultVariant);
+    if (values.variant !== undefined) comparator(values.variant);
     if (values.run !== undefined) {
       const run = parseCount("--run", values.run, 0);
       const draw = drawRuns(profile, topology, seed, 1, maxCommands, irqchip, run);
       const drawn = draw.runs[0];
       if (drawn === undefined) throw new UsageError(`run ${run}: the guest cannot run it: ${draw.skipped[0]?.why}`);
-      return single(io, values.json === true, {
+      return single(io, values.json === true, spec, {
         title: `${profile.name} profile, seed ${seed}, run ${run} (${drawn.commands.length} commands)`,
         source: `--profile ${profile.name} --seed ${seed} --run ${run}`,
         commands: drawn.commands,
         machine: { topology, irqchip, iommu: values.iommu === true || drawn.iommu },
-        compare,
+        compare: (system) => comparator(values.variant ?? defaultVariant(system)),
       });
     }
     const count = parseCount("--campaign", values.campaign ?? "", 1, 100_000);
     const bad = topologyProblem(topology, { irqchip, iommu: false });
     if (bad !== null) throw new UsageError(bad);
-    requireQemu();
+    const system = requireSystem(spec);
+    const compare = comparator(values.variant ?? defaultVariant(system));
     const draw = drawRuns(profile, topology, seed, count, maxCommands, irqchip);
-    const campaign = await runRealCampaign(topology, draw, irqchip, compare.create);
+    const campaign = await runRealCampaign(system, topology, draw, irqchip, compare.create);
     const repro = (run: number) =>
-      `irqcheck real --profile ${profile.name} --seed ${seed} --run ${run} --max-commands ${maxCommands} --topology ${topology.name} --irqchip ${irqchip}`;
+      `irqcheck real --profile ${profile.name} --seed ${seed} --run ${run} --max-commands ${maxCommands} --topology ${topology.name} --irqchip ${irqchip} --variant ${compare.name}${systemFlags(spec)}`;
     return printCampaign(io, values.json === true, campaign, {
       header: `profile ${profile.name}, seed ${seed}, topology ${topology.name}, kernel-irqchip=${irqchip}, compared with ${compare.name}`,
+      system: systemName(system),
       compare: compare.name,
       repro,
     });
@@ -143,14 +196,17 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
     throw new UsageError(
       `${target}: topology ${topology.name} has ${topology.cpus.length} vCPUs and the real guest runs 1 or 2: add --cpus 2 (commands aimed at APIC IDs 2.. then reach no CPU)`,
     );
-  return single(io, values.json === true, {
+  if (values.variant !== undefined) comparator(values.variant);
+  return single(io, values.json === true, spec, {
     title: loaded.title,
     source: target,
     commands: loaded.commands,
     machine: { topology, irqchip, iommu: values.iommu === true || needsIommu(loaded.commands) },
-    compare: comparator(
-      values.variant ?? (loaded.variant !== undefined && irqchip === "split" ? loaded.variant : defaultVariant),
-    ),
+    compare: (system) =>
+      comparator(
+        values.variant ??
+          (loaded.variant !== undefined && irqchip === "split" ? loaded.variant : defaultVariant(system)),
+      ),
   });
 }
 
@@ -170,24 +226,27 @@ interface SingleRun {
   readonly source: string;
   readonly commands: readonly Command[];
   readonly machine: Machine;
-  readonly compare: Comparator;
+  /** The variant to compare with, chosen once the QEMU version is known. */
+  readonly compare: (system: RealSystem) => Comparator;
 }
 
-async function single(io: Io, json: boolean, s: SingleRun): Promise<number> {
+async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Promise<number> {
   const { topology } = s.machine;
   const why = machineProblem(s.machine, s.commands);
   if (why !== null) throw new UsageError(`${s.source}: the real guest cannot run this: ${why}`);
-  requireQemu();
-  const run = await runOnRealQemu(topology, [s.commands], s.machine);
+  const system = requireSystem(spec);
+  const compare = s.compare(system);
+  const run = await runOnRealQemu(system, topology, [s.commands], s.machine);
   const results = run.results[0] ?? [];
   const reference = checkResults(topology, s.commands, results, "guest-visible");
   const agreement = compareRuns(
     topology,
     s.commands,
-    runImplementation(topology, s.compare.create(), s.commands),
+    runImplementation(topology, compare.create(), s.commands),
     results,
   );
-  const quirk = agreement.agree ? null : hostQuirk(s.machine, agreement);
+  const ctx = { topology, commands: s.commands, real: results, create: compare.create };
+  const explanation = explain(system, s.machine, ctx, agreement);
   const ids = topology.cpus.map((c) => c.apicId);
   const referenceDiff = reference.ok
     ? []
@@ -204,15 +263,21 @@ async function single(io: Io, json: boolean, s: SingleRun): Promise<number> {
           source: s.source,
           title: s.title,
           qemu: run.qemuVersion,
+          system: run.system,
+          kvm:
+            system.kvm.mode === "host"
+              ? { mode: "host", release: system.kvm.release }
+              : { mode: "nested", kernel: system.kvm.kernel.release, package: system.kvm.kernel.packages },
           machine,
           topology: topology.name,
           cpus: ids,
           seconds: run.wallSeconds,
+          notes: run.notes,
           steps: s.commands.map((command, i) => ({ command, serial: results[i]?.trace ?? [] })),
           reference: reference.ok
             ? { diverged: false }
             : { diverged: true, step: reference.divergence.step, diff: referenceDiff },
-          variant: agreementJson(s.compare.name, agreement, quirk?.id ?? null),
+          variant: agreementJson(compare.name, agreement, explanation),
         },
         null,
         2,
@@ -222,8 +287,9 @@ async function single(io: Io, json: boolean, s: SingleRun): Promise<number> {
   }
   io.out(`# ${s.title}`);
   io.out(
-    `# ${s.source}: ${s.commands.length} commands on real ${run.qemuVersion.replace(/^QEMU emulator version /, "QEMU ")}, ${machine}, topology ${topology.name} (APIC IDs ${ids.join(",")}); ${run.wallSeconds.toFixed(2)} s`,
+    `# ${s.source}: ${s.commands.length} commands on real ${run.system} (${run.qemuVersion}), ${machine}, topology ${topology.name} (APIC IDs ${ids.join(",")}); ${run.wallSeconds.toFixed(2)} s`,
   );
+  for (const n of run.notes) io.out(`# note: ${n}`);
   const at = reference.ok ? -1 : reference.divergence.step;
   s.commands.forEach((command, index) => {
     const result: StepResult = results[index] ?? { observations: [], visible: emptyVisible(), trace: [] };
@@ -234,7 +300,7 @@ async function single(io: Io, json: boolean, s: SingleRun): Promise<number> {
     io.out(`  DIVERGES from the reference at step #${at} (guest-visible); reference expected vs real QEMU:`);
     for (const l of referenceDiff) io.out(`    ${l}`);
   }
-  for (const l of agreementLines(s.compare.name, agreement, quirk)) io.out(l);
+  for (const l of agreementLines(compare.name, agreement, explanation)) io.out(l);
   return reference.ok ? EXIT.OK : EXIT.DIVERGED;
 }
 
@@ -243,36 +309,47 @@ function emptyVisible(): StepResult["visible"] {
   return { ioapicId: 0, rtes: [], lapics: [], faultRecords: [], faultOverflow: false, msiPending: [] };
 }
 
-function agreementLines(name: string, a: Agreement, quirk: { id: string; summary: string } | null): string[] {
+function agreementLines(name: string, a: Agreement, why: Explanation | null): string[] {
   if (a.agree) return [`${name} agrees with real QEMU on all ${a.steps} steps (visible state and reads)`];
   return [
     `${name} disagrees with real QEMU at step #${a.step} ${formatCommand(a.command)}; ${name} vs real QEMU:`,
     ...a.diff.map((l) => `    ${l}`),
-    ...(quirk === null ? [] : [`    explained: ${quirk.id}, ${quirk.summary}`]),
+    ...(why === null ? [] : [`    explained (${why.kind}): ${why.id}, ${why.summary}`]),
   ];
 }
 
-function agreementJson(name: string, a: Agreement, quirk: string | null) {
+function agreementJson(name: string, a: Agreement, why: Explanation | null) {
   return a.agree
     ? { name, agree: true }
-    : { name, agree: false, step: a.step, command: a.command, diff: a.diff, quirk };
+    : { name, agree: false, step: a.step, command: a.command, diff: a.diff, explained: why };
 }
 
 interface CampaignReport {
   readonly header: string;
+  /** systemName(): the QEMU and the KVM it ran on. */
+  readonly system: string;
   readonly compare: string;
   readonly repro: (run: number) => string;
+}
+
+/** Runs per explanation id, e.g. { Q1: 147, M1: 3 }. */
+function countsById(runs: readonly { explanation: Explanation | null }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of runs) if (r.explanation !== null) counts[r.explanation.id] = (counts[r.explanation.id] ?? 0) + 1;
+  return counts;
 }
 
 function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport): number {
   const o = c.outcomes;
   const agree = o.filter((x) => x.agreement.agree);
-  const quirks = o.filter((x) => x.quirk !== null);
-  const unexplained = o.filter((x) => !x.agreement.agree && x.quirk === null);
+  const quirks = o.filter((x) => x.explanation?.kind === "host-quirk");
+  const modelErrors = o.filter((x) => x.explanation?.kind === "model-error");
+  const unexplained = o.filter((x) => !x.agreement.agree && x.explanation === null);
   const refines = o.filter((x) => x.reference.ok);
   const diverging = agree.filter((x) => !x.reference.ok);
   const wall = c.machines.reduce((t, m) => t + m.wallSeconds, 0);
   const commands = o.reduce((n, x) => n + x.commands.length, 0);
+  const boots = c.machines.reduce((n, m) => n + m.boots, 0);
   const rate = o.length / wall;
   const disagreement = (x: (typeof o)[number]) => {
     const a = x.agreement;
@@ -283,25 +360,29 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
       step: a.step,
       command: formatCommand(a.command),
       diff: a.diff,
-      quirk: x.quirk?.id ?? null,
+      explained: x.explanation?.id ?? null,
       reproduce: r.repro(x.run),
     };
   };
-  const listed = [...unexplained, ...quirks].sort((a, b) => a.run - b.run).map(disagreement);
+  const listed = [...unexplained, ...quirks, ...modelErrors].sort((a, b) => a.run - b.run).map(disagreement);
   if (json) {
     io.out(
       JSON.stringify(
         {
           campaign: r.header,
+          system: r.system,
           sequences: o.length,
           commands,
           skipped: c.skipped.length,
           qemu: c.machines[0]?.qemuVersion ?? "",
-          boots: c.machines.reduce((n, m) => n + m.boots, 0),
+          boots,
           seconds: wall,
+          notes: [...new Set(c.machines.flatMap((m) => m.notes))],
           sequencesPerSecond: rate,
           agree: agree.length,
           hostQuirk: quirks.length,
+          modelError: modelErrors.length,
+          explainedBy: countsById(o),
           unexplained: unexplained.length,
           refineReference: refines.length,
           divergeFromReferenceAsVariant: diverging.length,
@@ -313,22 +394,33 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
     );
     return unexplained.length === 0 ? EXIT.OK : EXIT.DIVERGED;
   }
+  const byId = (runs: typeof o) =>
+    Object.entries(countsById(runs))
+      .map(([id, n]) => `${id} ${n}`)
+      .join(", ");
   io.out(`real QEMU campaign: ${r.header}`);
+  io.out(`  on ${r.system} (${c.machines[0]?.qemuVersion ?? "QEMU"})`);
   io.out(
-    `  ${o.length} sequences (${commands} commands) on ${c.machines[0]?.qemuVersion ?? "QEMU"}: ${c.machines.reduce((n, m) => n + m.boots, 0)} boots, ${wall.toFixed(1)} s, ${rate.toFixed(1)} sequences/s`,
+    `  ${o.length} sequences (${commands} commands): ${boots} boots, ${wall.toFixed(1)} s, ${rate.toFixed(1)} sequences/s`,
   );
+  for (const n of new Set(c.machines.flatMap((m) => m.notes))) io.out(`  note: ${n}`);
   if (c.skipped.length > 0)
     io.out(`  skipped ${c.skipped.length} runs the guest cannot run (first: ${c.skipped[0]?.why})`);
   io.out(
     `  agree with ${r.compare} on every step: ${agree.length} (of which ${diverging.length} diverge from the reference, as ${r.compare} does)`,
   );
-  io.out(`  disagree, explained by a host quirk: ${quirks.length} (equal on every step before it)`);
+  io.out(
+    `  disagree, explained by a host quirk: ${quirks.length}${quirks.length > 0 ? ` (${byId(quirks)})` : ""} (equal on every step before it)`,
+  );
+  io.out(
+    `  disagree, explained by a known model error: ${modelErrors.length}${modelErrors.length > 0 ? ` (${byId(modelErrors)})` : ""} (equal on every step before it)`,
+  );
   io.out(`  disagree, unexplained: ${unexplained.length}`);
   io.out(`  refine the reference (guest-visible): ${refines.length}`);
   for (const d of listed) {
     if (d === null) continue;
     io.out(
-      `  run ${d.run} (${d.commands} commands), step #${d.step} ${d.command}: ${d.quirk ?? "UNEXPLAINED"}; ${d.diff.join("; ")}`,
+      `  run ${d.run} (${d.commands} commands), step #${d.step} ${d.command}: ${d.explained ?? "UNEXPLAINED"}; ${d.diff.join("; ")}`,
     );
     io.out(`    reproduce: ${d.reproduce}`);
   }

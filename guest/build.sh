@@ -1,15 +1,19 @@
 #!/bin/sh
 # Build the irqcheck guest (multiboot v1, 32-bit, no libc) into guest/build/guest.elf.
+# Objects go to a private directory and the ELF is renamed into place, so test workers that
+# build at the same time never link each other's half-written objects.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/build"
 mkdir -p "$out"
+work=$(mktemp -d "$out/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 CC=${CC:-gcc}
 CFLAGS="-m32 -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -mno-80387 -O2 -Wall -Wextra -Werror -std=gnu11"
 for f in boot.S out.c cpu.c vtd.c main.c; do
-  $CC $CFLAGS -c "$here/$f" -o "$out/${f%.*}.o"
+  $CC $CFLAGS -c "$here/$f" -o "$work/${f%.*}.o"
 done
-$CC -m32 -nostdlib -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -Wl,-T,"$here/link.ld" -o "$out/guest.elf.tmp" \
-  "$out/boot.o" "$out/out.o" "$out/cpu.o" "$out/vtd.o" "$out/main.o"
-mv "$out/guest.elf.tmp" "$out/guest.elf"
+$CC -m32 -nostdlib -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -Wl,-T,"$here/link.ld" -o "$work/guest.elf" \
+  "$work/boot.o" "$work/out.o" "$work/cpu.o" "$work/vtd.o" "$work/main.o"
+mv "$work/guest.elf" "$out/guest.elf"
 echo "$out/guest.elf"

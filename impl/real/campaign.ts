@@ -12,8 +12,9 @@ import { type CheckResult, checkResults } from "../../properties/checker.ts";
 import type { ImplementationFactory, StepResult } from "../../properties/implementation.ts";
 import type { Profile } from "../../properties/profiles/index.ts";
 import { type MachineOptions, sequenceProblem } from "./encode.ts";
-import { type RealQemuRun, runOnRealQemu } from "./qemu.ts";
-import { type HostQuirk, hostQuirk } from "./quirks.ts";
+import { modelError } from "./model-errors.ts";
+import { type RealJob, type RealQemuRun, type RealSystem, runJobs } from "./qemu.ts";
+import { hostQuirk } from "./quirks.ts";
 
 const IR_OPS: ReadonlySet<Command["op"]> = new Set([
   "irte.write",
@@ -66,12 +67,33 @@ export function drawRuns(
   return { runs, skipped };
 }
 
+/** Why real QEMU and a variant disagree, when it is known: a host quirk or a model error. */
+export interface Explanation {
+  readonly kind: "host-quirk" | "model-error";
+  readonly id: string;
+  readonly summary: string;
+}
+
+/** The known cause of a disagreement (quirks.ts, model-errors.ts), or null: news. */
+export function explain(
+  system: RealSystem,
+  options: MachineOptions,
+  ctx: Parameters<typeof modelError>[0],
+  agreement: Agreement,
+): Explanation | null {
+  if (agreement.agree) return null;
+  const quirk = system.kvm.mode === "host" ? hostQuirk(options, agreement) : null;
+  if (quirk !== null) return { kind: "host-quirk", ...quirk };
+  const error = modelError(ctx, agreement);
+  return error === null ? null : { kind: "model-error", ...error };
+}
+
 export interface RunOutcome extends DrawnRun {
   readonly real: readonly StepResult[];
   /** Real QEMU against the TypeScript implementation, stream against stream. */
   readonly agreement: Agreement;
-  /** The host quirk that explains the disagreement exactly, if any. */
-  readonly quirk: HostQuirk | null;
+  /** The host quirk or model error that explains the disagreement exactly, if any. */
+  readonly explanation: Explanation | null;
   /** Real QEMU against the reference under guest-visible (its nondeterminism included). */
   readonly reference: CheckResult;
 }
@@ -79,40 +101,73 @@ export interface RunOutcome extends DrawnRun {
 export interface RealCampaign {
   readonly outcomes: readonly RunOutcome[];
   readonly skipped: Draw["skipped"];
-  /** One real QEMU run per machine (without and with the IOMMU) that had sequences. */
+  /** The real QEMU runs, one per machine (without and with the IOMMU) that had sequences; shared by the campaigns of one runRealCampaigns call. */
   readonly machines: readonly RealQemuRun[];
 }
 
+/** One campaign of a batch: its draw and the variant it is compared with. */
+export interface CampaignPlan {
+  readonly draw: Draw;
+  readonly create: ImplementationFactory;
+}
+
+/**
+ * Run campaigns on one real system, all in one go: one job per machine (without and with
+ * the IOMMU) holding the runs of every campaign, so few inner boots and, with --kvm nested,
+ * one outer boot.
+ */
+export async function runRealCampaigns(
+  system: RealSystem,
+  topology: Topology,
+  plans: readonly CampaignPlan[],
+  irqchip: MachineOptions["irqchip"],
+): Promise<RealCampaign[]> {
+  const batches = [false, true]
+    .map((iommu) => ({
+      options: { irqchip, iommu },
+      runs: plans.flatMap((plan, p) => plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run }))),
+    }))
+    .filter((b) => b.runs.length > 0);
+  const jobs: RealJob[] = batches.map((b) => ({
+    topology,
+    sequences: b.runs.map((r) => r.run.commands),
+    options: b.options,
+  }));
+  const machines = await runJobs(system, jobs);
+  const outcomes: RunOutcome[][] = plans.map(() => []);
+  batches.forEach((b, j) => {
+    b.runs.forEach(({ p, run: r }, i) => {
+      const plan = plans[p];
+      if (plan === undefined) return;
+      const real = machines[j]?.results[i] ?? [];
+      const create = plan.create;
+      const agreement = compareRuns(topology, r.commands, runImplementation(topology, create(), r.commands), real);
+      const ctx = { topology, commands: r.commands, real, create };
+      outcomes[p]?.push({
+        ...r,
+        real,
+        agreement,
+        explanation: explain(system, b.options, ctx, agreement),
+        reference: checkResults(topology, r.commands, real, "guest-visible"),
+      });
+    });
+  });
+  return plans.map((plan, p) => ({
+    outcomes: (outcomes[p] ?? []).sort((a, b) => a.run - b.run),
+    skipped: plan.draw.skipped,
+    machines,
+  }));
+}
+
+/** One campaign on one real system. */
 export async function runRealCampaign(
+  system: RealSystem,
   topology: Topology,
   draw: Draw,
   irqchip: MachineOptions["irqchip"],
   create: ImplementationFactory,
 ): Promise<RealCampaign> {
-  const outcomes: RunOutcome[] = [];
-  const machines: RealQemuRun[] = [];
-  for (const iommu of [false, true]) {
-    const batch = draw.runs.filter((r) => r.iommu === iommu);
-    if (batch.length === 0) continue;
-    const options = { irqchip, iommu };
-    const real = await runOnRealQemu(
-      topology,
-      batch.map((r) => r.commands),
-      options,
-    );
-    machines.push(real);
-    batch.forEach((r, i) => {
-      const results = real.results[i] ?? [];
-      const agreement = compareRuns(topology, r.commands, runImplementation(topology, create(), r.commands), results);
-      outcomes.push({
-        ...r,
-        real: results,
-        agreement,
-        quirk: agreement.agree ? null : hostQuirk(options, agreement),
-        reference: checkResults(topology, r.commands, results, "guest-visible"),
-      });
-    });
-  }
-  outcomes.sort((a, b) => a.run - b.run);
-  return { outcomes, skipped: draw.skipped, machines };
+  const [campaign] = await runRealCampaigns(system, topology, [{ draw, create }], irqchip);
+  if (campaign === undefined) throw new Error("no campaign");
+  return campaign;
 }

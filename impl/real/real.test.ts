@@ -12,7 +12,7 @@ import type { StepResult } from "../../properties/implementation.ts";
 import { modelImplementation } from "../../properties/reference-implementation.ts";
 import { findVariant } from "../variants/index.ts";
 import type { MachineOptions } from "./encode.ts";
-import { qemuAvailable, runOnRealQemu } from "./qemu.ts";
+import { resolveSystem, runOnRealQemu } from "./qemu.ts";
 import { hostQuirk } from "./quirks.ts";
 import {
   acceptEoiScenario,
@@ -22,8 +22,8 @@ import {
   vectorChangeScenario,
 } from "./scenarios.ts";
 
-const avail = qemuAvailable();
-const title = avail.ok ? "real QEMU + KVM" : `real QEMU + KVM (skipped: ${avail.why})`;
+const avail = resolveSystem({ kvm: "host" });
+const title = avail.ok ? "real QEMU + host KVM" : `real QEMU + host KVM (skipped: ${avail.why})`;
 const small = TOPOLOGIES.small;
 if (small === undefined) throw new Error("topology 'small' missing");
 const topology = small;
@@ -39,11 +39,15 @@ function referenceStep(commands: typeof seedScenario, results: readonly StepResu
 }
 
 describe.skipIf(!avail.ok)(title, () => {
+  const system = () => {
+    if (!avail.ok) throw new Error(avail.why);
+    return avail.system;
+  };
   const split: MachineOptions = { irqchip: "split", iommu: false };
 
   it("kernel-irqchip=split: seed and vector change diverge from the reference exactly as qemu-7.2 does", async () => {
     const seqs = [seedScenario, vectorChangeScenario, acceptEoiScenario];
-    const run = await runOnRealQemu(topology, seqs, split);
+    const run = await runOnRealQemu(system(), topology, seqs, split);
     const expected = variant(seqs);
     for (const i of [0, 1]) {
       const seq = seqs[i] ?? [];
@@ -61,7 +65,7 @@ describe.skipIf(!avail.ok)(title, () => {
 
   it("kernel-irqchip=off: seed, vector change and accept/EOI agree with the reference", async () => {
     const seqs = [seedScenario, vectorChangeScenario, acceptEoiScenario];
-    const run = await runOnRealQemu(topology, seqs, { irqchip: "off", iommu: false });
+    const run = await runOnRealQemu(system(), topology, seqs, { irqchip: "off", iommu: false });
     seqs.forEach((seq, i) => {
       const real = run.results[i] ?? [];
       expect(referenceStep(seq, real)).toBeNull();
@@ -72,7 +76,7 @@ describe.skipIf(!avail.ok)(title, () => {
 
   it("intel-iommu,intremap=on (split): IR handle change and invalidated P=0 IRTE agree with qemu-7.2", async () => {
     const seqs = [irHandleChangeScenario, irInvalidIrteScenario];
-    const run = await runOnRealQemu(topology, seqs, { irqchip: "split", iommu: true });
+    const run = await runOnRealQemu(system(), topology, seqs, { irqchip: "split", iommu: true });
     const expected = variant(seqs);
     seqs.forEach((seq, i) => {
       const real = run.results[i] ?? [];
@@ -83,7 +87,7 @@ describe.skipIf(!avail.ok)(title, () => {
 
   it("runs many sequences per boot with identical results", async () => {
     const seqs = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? seedScenario : vectorChangeScenario));
-    const run = await runOnRealQemu(topology, seqs, split);
+    const run = await runOnRealQemu(system(), topology, seqs, split);
     expect(run.boots).toBe(1);
     const digests = new Set(run.results.map((r, i) => `${i % 2}:${JSON.stringify(r.map((s) => s.visible))}`));
     expect(digests.size).toBe(2);

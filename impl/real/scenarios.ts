@@ -84,6 +84,86 @@ export const acceptEoiScenario: readonly Command[] = [
   { op: "ioapic.read", reg: lo },
 ];
 
+const PIN_B = 11;
+const loB = rteLowReg(PIN_B);
+const hiB = rteHighReg(PIN_B);
+
+/**
+ * D8: level 0x41 on pin 10 in service on APIC 0, the line lowered; unmasked vector := 0x42
+ * (the route now carries 0x42); masked vector := 0x41 (QEMU leaves a masked pin's route
+ * alone); EOI. SDM: the EOI of 0x41 (TMR set) clears Remote IRR of the RTE with vector 0x41;
+ * KVM: no level route carries 0x41, so the EOI never leaves the LAPIC.
+ */
+export const d8Scenario: readonly Command[] = [
+  write(hi, 0),
+  write(lo, LEVEL | 0x41),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 0 },
+  { op: "line.set", pin: PIN, level: 0 },
+  write(lo, LEVEL | 0x42),
+  write(lo, MASK | LEVEL | 0x41),
+  { op: "cpu.eoi", cpu: 0 },
+  { op: "ioapic.read", reg: lo },
+];
+
+/**
+ * D17: level 0x41 on pin 10 in service on APIC 0, the line lowered; an edge on pin 11 with
+ * the same vector 0x41 is accepted into IRR (TMR := 0, SDM §10.8.4); EOI. SDM: TMR clear, no
+ * EOI broadcast, Remote IRR stays; KVM split: 0x41 is in the EOI-exit bitmap (pin 10's level
+ * route targets APIC 0), so the EOI is forwarded and clears it.
+ */
+export const d17Scenario: readonly Command[] = [
+  write(hi, 0),
+  write(lo, LEVEL | 0x41),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 0 },
+  { op: "line.set", pin: PIN, level: 0 },
+  write(hiB, 0),
+  write(loB, 0x41),
+  { op: "line.pulse", pin: PIN_B },
+  { op: "cpu.eoi", cpu: 0 },
+  { op: "ioapic.read", reg: lo },
+];
+
+/**
+ * M2 (D8a by kernel): level 0x41 on pin 10 to APIC 1, accepted there, the line lowered; RTE
+ * retargeted to APIC 0; APIC 1 EOIs. SDM: Remote IRR cleared. KVM with the split-mode
+ * pending-EOI clause (kvm_scan_ioapic_irq: the vector is in APIC 1's ISR) forwards the EOI;
+ * without it APIC 1's EOI-exit bitmap lost 0x41 at the retarget and Remote IRR stays.
+ */
+export const eoiRetargetScenario: readonly Command[] = [
+  write(hi, 1 << 24),
+  write(lo, LEVEL | 0x41),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 1 },
+  { op: "line.set", pin: PIN, level: 0 },
+  write(hi, 0),
+  { op: "cpu.eoi", cpu: 1 },
+  { op: "ioapic.read", reg: lo },
+];
+
+/**
+ * M1: edge 0x41 on pin 10 to APIC 0; raise; accept; EOI; raise again with the line already
+ * high. 82093AA: no new edge, nothing delivered; QEMU's ioapic_set_irq treats every
+ * assertion of an edge pin as an edge and delivers 0x41 again.
+ */
+export const lineReassertScenario: readonly Command[] = [
+  write(hi, 0),
+  write(lo, 0x41),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 0 },
+  { op: "cpu.eoi", cpu: 0 },
+  { op: "line.set", pin: PIN, level: 1 },
+];
+
+/** M3: edge vector 0x00 on pin 10 to APIC 0; raise; accept. SDM: an illegal vector, never accepted. */
+export const vectorZeroScenario: readonly Command[] = [
+  write(hi, 0),
+  write(lo, 0x00),
+  { op: "line.set", pin: PIN, level: 1 },
+  { op: "cpu.accept", cpu: 0 },
+];
+
 /** Is vector v pending in this 8-word IRR/ISR/TMR bitmap? */
 export function hasVector(words: readonly number[] | undefined, v: number): boolean {
   return (((words?.[v >> 5] ?? 0) >>> (v & 31)) & 1) === 1;
@@ -115,5 +195,25 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
   "ir-invalid-irte": {
     title: "D3: IRTE 0 routed; IRTE 0 := not present; IEC invalidate index 0; raise",
     commands: irInvalidIrteScenario,
+  },
+  d8: {
+    title: "D8: level 0x41 in service; vector := 0x42 unmasked, then 0x41 masked (route keeps 0x42); EOI",
+    commands: d8Scenario,
+  },
+  d17: {
+    title: "D17: level 0x41 (pin 10) in service; edge 0x41 (pin 11) accepted into IRR, TMR cleared; EOI",
+    commands: d17Scenario,
+  },
+  "eoi-retarget": {
+    title: "M2: level 0x41 in service on APIC 1; RTE retargeted to APIC 0; APIC 1 EOIs (pending-EOI clause)",
+    commands: eoiRetargetScenario,
+  },
+  "line-reassert": {
+    title: "M1: edge 0x41 raised, accepted, EOI'd; line.set 1 again with the line already high",
+    commands: lineReassertScenario,
+  },
+  "vector-0": {
+    title: "M3: edge RTE with vector 0x00; raise; accept (vectors 0-15 are illegal for the LAPIC)",
+    commands: vectorZeroScenario,
   },
 };

@@ -1,0 +1,123 @@
+/**
+ * The model-error classifiers on the shapes real KVM showed (impl/real/EVIDENCE.md), built
+ * from the variant's own results with the step changed as the real system changed it, and
+ * on near misses that must stay unexplained.
+ */
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../model/commands.ts";
+import { TOPOLOGIES } from "../../model/topology.ts";
+import type { LapicVisible } from "../../model/visible.ts";
+import { compareRuns, runImplementation } from "../../properties/agreement.ts";
+import type { StepResult } from "../../properties/implementation.ts";
+import { findVariant } from "../variants/index.ts";
+import { modelError } from "./model-errors.ts";
+import { eoiRetargetScenario, lineReassertScenario, PIN, vectorZeroScenario } from "./scenarios.ts";
+
+const small = TOPOLOGIES.small;
+const variant = findVariant("qemu-7.2");
+if (small === undefined || variant === undefined) throw new Error("topology small or qemu-7.2 missing");
+const topology = small;
+const create = variant.create;
+
+/** The variant's results with step `at` changed by `f` (and later steps dropped). */
+function realWith(commands: readonly Command[], at: number, f: (r: StepResult) => StepResult): StepResult[] {
+  return runImplementation(topology, create(), commands)
+    .slice(0, at + 1)
+    .map((r, i) => (i === at ? f(r) : r));
+}
+
+function classify(commands: readonly Command[], real: StepResult[]): string | null {
+  const expected = runImplementation(topology, create(), commands).slice(0, real.length);
+  const a = compareRuns(topology, commands.slice(0, real.length), expected, real);
+  if (a.agree) return "agree";
+  return modelError({ topology, commands, real, create }, a)?.id ?? null;
+}
+
+const lapic0 = (r: StepResult, f: (l: LapicVisible) => LapicVisible): StepResult => ({
+  ...r,
+  visible: { ...r.visible, lapics: r.visible.lapics.map((l, i) => (i === 0 ? f(l) : l)) },
+});
+const withIrr = (words: number[]) => (l: LapicVisible) => ({ ...l, irr: words });
+const v41 = [0, 0, 2, 0, 0, 0, 0, 0];
+const v42 = [0, 0, 4, 0, 0, 0, 0, 0];
+
+describe("M1: line.set re-asserting a high line", () => {
+  it("a new edge delivered by the re-assert is M1", () => {
+    expect(
+      classify(
+        lineReassertScenario,
+        realWith(lineReassertScenario, 5, (r) => lapic0(r, withIrr(v41))),
+      ),
+    ).toBe("M1");
+  });
+  it("a line.pulse on a line already high: QEMU's raise is a new edge, M1 too", () => {
+    const pulse: Command[] = [...lineReassertScenario.slice(0, -1), { op: "line.pulse", pin: PIN }];
+    expect(
+      classify(
+        pulse,
+        realWith(pulse, 5, (r) => lapic0(r, withIrr(v41))),
+      ),
+    ).toBe("M1");
+    const low: Command[] = [...pulse.slice(0, 3), { op: "line.set", pin: PIN, level: 0 }, ...pulse.slice(3)];
+    expect(
+      classify(
+        low,
+        realWith(low, 6, (r) => lapic0(r, withIrr(v42))),
+      ),
+    ).toBeNull();
+  });
+
+  it("another vector, or a line.set that changes the level, is not", () => {
+    expect(
+      classify(
+        lineReassertScenario,
+        realWith(lineReassertScenario, 5, (r) => lapic0(r, withIrr(v42))),
+      ),
+    ).toBeNull();
+    // The first raise (step 2) changes the level: a missing delivery there is news.
+    expect(
+      classify(
+        lineReassertScenario,
+        realWith(lineReassertScenario, 2, (r) => lapic0(r, withIrr([0, 0, 0, 0, 0, 0, 0, 0]))),
+      ),
+    ).toBeNull();
+  });
+});
+
+describe("M2: an EOI that reached only the LAPIC", () => {
+  const eoi = eoiRetargetScenario.findIndex((c) => c.op === "cpu.eoi");
+  const rteLowIndex = 2 * PIN;
+  it("Remote IRR kept where the variant forwarded the EOI is M2", () => {
+    const real = realWith(eoiRetargetScenario, eoi, (r) => ({
+      ...r,
+      visible: { ...r.visible, rtes: r.visible.rtes.map((w, i) => (i === rteLowIndex ? (w | 0x4000) >>> 0 : w)) },
+    }));
+    expect(classify(eoiRetargetScenario, real)).toBe("M2");
+  });
+  it("not when the ISR bit also stayed set", () => {
+    const before = runImplementation(topology, create(), eoiRetargetScenario)[eoi - 1];
+    if (before === undefined) throw new Error("no step before the EOI");
+    expect(
+      classify(
+        eoiRetargetScenario,
+        realWith(eoiRetargetScenario, eoi, () => before),
+      ),
+    ).toBeNull();
+  });
+});
+
+describe("M3: vectors below 0x10", () => {
+  const accept = vectorZeroScenario.length - 1;
+  it("vector 0 left in IRR, never taken, is M3", () => {
+    const real = realWith(vectorZeroScenario, accept, (r) =>
+      lapic0(r, (l) => ({ ...l, irr: [1, 0, 0, 0, 0, 0, 0, 0], isr: [0, 0, 0, 0, 0, 0, 0, 0] })),
+    );
+    expect(classify(vectorZeroScenario, real)).toBe("M3");
+  });
+  it("not when a vector at or above 0x10 differs as well", () => {
+    const real = realWith(vectorZeroScenario, accept, (r) =>
+      lapic0(r, (l) => ({ ...l, irr: [1, 0, 2, 0, 0, 0, 0, 0], isr: [0, 0, 0, 0, 0, 0, 0, 0] })),
+    );
+    expect(classify(vectorZeroScenario, real)).toBeNull();
+  });
+});
