@@ -29,7 +29,7 @@ describe("irqcheck explore", () => {
     // Only known divergences: listed, exit 0.
     expect(code).toBe(0);
     const text = c.out.join("\n");
-    expect(text).toMatch(/4 signatures, shortest divergence 2 commands; every sequence up to depth 4 tried/);
+    expect(text).toMatch(/5 signatures, shortest divergence 2 commands; every sequence up to depth 4 tried/);
     expect(text).toMatch(/known +delivery-log\/ioapic\.write\/misrouted-delivery \[D1,D2\] 4 commands/);
     expect(c.err.filter((l) => l.startsWith("depth "))).toHaveLength(4);
     const file = join(out, "qemu-7.2", "delivery-log--ioapic.write--misrouted-delivery--known-D1_D2.json");

@@ -148,3 +148,17 @@ const STATUS_LABEL: Readonly<Record<string, string>> = {
 export function failsRun(s: SavedFinding, failOn: "new" | "any"): boolean {
   return failOn === "any" || s.status === "new" || s.status === "unexplained";
 }
+
+/** What `fuzz` reports of one variant's campaign (text, --json, --junit). */
+export interface CampaignReport {
+  readonly variant: string;
+  readonly seed: number;
+  readonly runs: number;
+  readonly commands: number;
+  readonly seconds: number;
+  readonly commandsPerSecond: number;
+  readonly divergences: readonly (SavedFinding & {
+    /** Later runs with the same signature (run them alone with --runs/--shard or `real --run`). */
+    readonly repeats: readonly number[];
+  })[];
+}

@@ -17,7 +17,7 @@ import { count, defineCommand, duration, repeatable, switchFlag, text, value } f
 import { loadCorpus, saveCorpus } from "./corpus.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { checkOutputFile, prepareOutputDirectory, writeReportFile } from "./files.ts";
-import { FindingRecorder, failsRun, type SavedFinding } from "./finding.ts";
+import { type CampaignReport, FindingRecorder, failsRun } from "./finding.ts";
 import { baseline, exitStatus, failOn, impl, json, out, property, runTimeout, topology } from "./flags.ts";
 import { shrinkHang } from "./hang.ts";
 import type { Io } from "./io.ts";
@@ -341,19 +341,6 @@ interface CampaignOutcome {
   readonly commands: number;
   readonly seconds: number;
   readonly findings: readonly Finding[];
-}
-
-export interface CampaignReport {
-  readonly variant: string;
-  readonly seed: number;
-  readonly runs: number;
-  readonly commands: number;
-  readonly seconds: number;
-  readonly commandsPerSecond: number;
-  readonly divergences: readonly (SavedFinding & {
-    /** Later runs with the same signature (run them alone with --runs/--shard or `real --run`). */
-    readonly repeats: readonly number[];
-  })[];
 }
 
 function report(

@@ -1,5 +1,5 @@
 /** JUnit XML for CI: one test suite per variant, one test case per divergence signature. */
-import type { CampaignReport } from "./fuzz.ts";
+import type { CampaignReport } from "./finding.ts";
 
 function esc(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);

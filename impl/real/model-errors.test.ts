@@ -42,22 +42,24 @@ const v41 = [0, 0, 2, 0, 0, 0, 0, 0];
 const v42 = [0, 0, 4, 0, 0, 0, 0, 0];
 
 describe("M1: line.set re-asserting a high line", () => {
-  it("a new edge delivered by the re-assert is M1", () => {
+  // The variants now pass every line write to ioapic_set_irq as QEMU does (D22), so the new
+  // edge real QEMU delivers on a re-assert is what the variant does too.
+  it("a new edge delivered by the re-assert: the variant agrees with real QEMU (D22)", () => {
     expect(
       classify(
         lineReassertScenario,
         realWith(lineReassertScenario, 5, (r) => lapic0(r, withIrr(v41))),
       ),
-    ).toBe("M1");
+    ).toBe("agree");
   });
-  it("a line.pulse on a line already high: QEMU's raise is a new edge, M1 too", () => {
+  it("a line.pulse on a line already high: QEMU's raise is a new edge, as the variant's", () => {
     const pulse: Command[] = [...lineReassertScenario.slice(0, -1), { op: "line.pulse", pin: PIN }];
     expect(
       classify(
         pulse,
         realWith(pulse, 5, (r) => lapic0(r, withIrr(v41))),
       ),
-    ).toBe("M1");
+    ).toBe("agree");
     const low: Command[] = [...pulse.slice(0, 3), { op: "line.set", pin: PIN, level: 0 }, ...pulse.slice(3)];
     expect(
       classify(

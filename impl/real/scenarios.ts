@@ -164,11 +164,6 @@ export const vectorZeroScenario: readonly Command[] = [
   { op: "cpu.accept", cpu: 0 },
 ];
 
-/** Is vector v pending in this 8-word IRR/ISR/TMR bitmap? */
-export function hasVector(words: readonly number[] | undefined, v: number): boolean {
-  return (((words?.[v >> 5] ?? 0) >>> (v & 31)) & 1) === 1;
-}
-
 /** Remote IRR of an RTE low word (82093AA §3.2.4, bit 14). */
 export function remoteIrr(rteLow: number | undefined): boolean {
   return (((rteLow ?? 0) >>> 14) & 1) === 1;
