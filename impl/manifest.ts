@@ -56,6 +56,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "ioapic.write/wrong-trigger",
       // the stale route targets an APIC ID no vCPU has (real-qemu.md: with one vCPU, lost)
       "ioapic.write/missing-delivery",
+      // the stale route has the new target and vector but the old delivery mode
+      "ioapic.write/lapic-state",
     ],
     variants: ["qemu-7.2"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "route-masked", "msi-direct", ...CACHES],
@@ -66,7 +68,12 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "vector changed in the same write that unmasks, with routes refreshed after service",
     explanation:
       "The variant is wrong: refreshing masked routes does not help when the unmasking write itself changes the low word; service still runs before the refresh (semantics.md D2, the 54ad31fb0a commit message).",
-    signatures: ["ioapic.write/wrong-vector", "ioapic.write/wrong-trigger", "ioapic.write/misrouted-delivery"],
+    signatures: [
+      "ioapic.write/wrong-vector",
+      "ioapic.write/wrong-trigger",
+      "ioapic.write/misrouted-delivery",
+      "ioapic.write/lapic-state",
+    ],
     variants: ["qemu-7.2", "route-masked"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "msi-direct", ...CACHES],
     fix: { revert: routesAfterService },
@@ -103,7 +110,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "virtio-pci MSI-X: IEC invalidation while the vector is masked is never applied",
     explanation:
       "QEMU is wrong: kvm_update_msi_routes_all skips masked vectors and virtio_pci_one_vector_unmask compares the untranslated message with its cached copy, so the route keeps the old IRTE's translation after the unmask (semantics.md §3.4, §3.6, D7).",
-    signatures: ["msi.fire/misrouted-delivery", "msi.fire/wrong-vector"],
+    // lapic-state: the stale route has a current form's target and vector but another delivery mode.
+    signatures: ["msi.fire/misrouted-delivery", "msi.fire/wrong-vector", "msi.fire/lapic-state"],
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: virtioUnmaskUpdate },
