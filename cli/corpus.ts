@@ -4,10 +4,11 @@
  * Saving never overwrites (an existing name holds the same run), so merging shards'
  * corpora is copying files, and a nightly job continues from the last one's corpus.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CorpusEntry, parseCorpusEntry, serializeCorpusEntry } from "../properties/guidance/corpus.ts";
-import { InputError, UsageError } from "./errors.ts";
+import { UsageError } from "./errors.ts";
+import { readJsonInput } from "./files.ts";
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, "_");
 
@@ -23,22 +24,13 @@ function corpusFiles(dir: string): string[] {
 }
 
 /** Every entry under `dir`; a directory that does not exist yet is an empty corpus. */
+/** A kept run is a few KiB; this bounds what a damaged file can cost. */
+const CORPUS_ENTRY_MAX_BYTES = 2 ** 20;
+
 export function loadCorpus(dir: string): CorpusEntry[] {
   if (!existsSync(dir)) return [];
   if (!statSync(dir).isDirectory()) throw new UsageError(`--corpus: ${dir} is not a directory`);
-  return corpusFiles(dir).map((file) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new InputError(file, [
-        { path: "$", code: "invalid-json", message: e instanceof Error ? e.message : String(e) },
-      ]);
-    }
-    const r = parseCorpusEntry(json);
-    if (!r.ok) throw new InputError(file, r.issues);
-    return r.value;
-  });
+  return corpusFiles(dir).map((file) => readJsonInput(file, "corpus entry", CORPUS_ENTRY_MAX_BYTES, parseCorpusEntry));
 }
 
 /** Writes the entries not yet in `dir`; returns how many were new. */

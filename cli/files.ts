@@ -21,7 +21,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { IoError, UsageError } from "./errors.ts";
+import type { Parsed } from "../properties/language.ts";
+import { InputError, IoError, UsageError } from "./errors.ts";
 
 const MiB = 2 ** 20;
 
@@ -185,4 +186,23 @@ export function listDirectory(dir: string): string[] {
   } catch (e) {
     throw new IoError("read the directory", dir, e);
   }
+}
+
+/**
+ * A JSON input file read (within `maxBytes`), parsed and validated by `parse`; any problem
+ * is an InputError naming the file and the JSON path.
+ */
+export function readJsonInput<T>(file: string, what: string, maxBytes: number, parse: (json: unknown) => Parsed<T>): T {
+  const text = readInputText(file, what, maxBytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, [
+      { path: "$", code: "invalid-json", message: e instanceof Error ? e.message : String(e) },
+    ]);
+  }
+  const r = parse(json);
+  if (!r.ok) throw new InputError(file, r.issues);
+  return r.value;
 }

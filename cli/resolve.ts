@@ -9,7 +9,7 @@ import { findProfile, PROFILES, type Profile } from "../properties/profiles/inde
 import { parseTopology } from "../properties/topology-file.ts";
 import { InputError, UsageError } from "./errors.ts";
 import { EXEC_PREFIX, execVariant } from "./exec.ts";
-import { readInputText } from "./files.ts";
+import { readJsonInput } from "./files.ts";
 import type { VariantSpec } from "./job.ts";
 
 /**
@@ -184,16 +184,5 @@ export function resolveTopology(nameOrFile: string, flag = "--topology"): Topolo
     throw new UsageError(
       `${flag}: unknown topology "${nameOrFile}" (built-in: ${Object.keys(TOPOLOGIES).join(", ")}; or a JSON file path)`,
     );
-  const text = readInputText(nameOrFile, "topology", TOPOLOGY_MAX_BYTES);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(nameOrFile, [
-      { path: "$", code: "invalid-json", message: e instanceof Error ? e.message : String(e) },
-    ]);
-  }
-  const r = parseTopology(json);
-  if (!r.ok) throw new InputError(nameOrFile, r.issues);
-  return r.value;
+  return readJsonInput(nameOrFile, "topology", TOPOLOGY_MAX_BYTES, parseTopology);
 }

@@ -7,8 +7,7 @@
 import { join } from "node:path";
 import { type Counterexample, parseCounterexample, serializeCounterexample } from "../properties/counterexample.ts";
 import { signatureLabel } from "../properties/signature.ts";
-import { InputError } from "./errors.ts";
-import { isDirectory, listDirectory, makeDirectory, readInputText, writeNewFile } from "./files.ts";
+import { isDirectory, listDirectory, makeDirectory, readJsonInput, writeNewFile } from "./files.ts";
 
 /** Counterexample files are a few KiB; this bounds what a hostile or broken file can cost. */
 export const COUNTEREXAMPLE_MAX_BYTES = 16 * 2 ** 20;
@@ -35,18 +34,7 @@ export function saveCounterexample(dir: string, c: Counterexample): { file: stri
 }
 
 export function readCounterexample(file: string): Counterexample {
-  const text = readInputText(file, "counterexample", COUNTEREXAMPLE_MAX_BYTES);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, [
-      { path: "$", code: "invalid-json", message: e instanceof Error ? e.message : String(e) },
-    ]);
-  }
-  const r = parseCounterexample(json);
-  if (!r.ok) throw new InputError(file, r.issues);
-  return r.value;
+  return readJsonInput(file, "counterexample", COUNTEREXAMPLE_MAX_BYTES, parseCounterexample);
 }
 
 /** Every counterexample file under `dir` (recursively), sorted; hidden files (temporaries) skipped. */
