@@ -16,6 +16,7 @@ import type { IntelIommu } from "./qemu/intel-iommu.ts";
 import { IOAPIC_MMIO, type QemuIoapic } from "./qemu/ioapic.ts";
 import type { KvmAccel } from "./qemu/kvm-accel.ts";
 import type { MsixDevice } from "./qemu/msix-device.ts";
+import type { VfioIntx } from "./qemu/vfio-intx.ts";
 import { Recorder } from "./recorder.ts";
 
 /** First eventfd number of device d; the route cache also uses it as the vector's GSI. */
@@ -29,6 +30,8 @@ export class Machine {
   readonly accel: KvmAccel;
   readonly ioapic: QemuIoapic;
   readonly devices: MsixDevice[];
+  /** Assigned devices' INTx, one per `topology.intxPins` entry; their eventfds follow the MSI-X devices'. */
+  readonly intx: VfioIntx[];
 
   constructor(
     readonly topology: Topology,
@@ -43,6 +46,11 @@ export class Machine {
       (d, i) => new c.MsixDevice(d, FD_BASE + i * FDS_PER_DEVICE, this.accel, this.iommu, this.rec),
     );
     for (const d of this.devices) d.realize();
+    const firstIntxFd = FD_BASE + topology.msiDevices.length * FDS_PER_DEVICE;
+    this.intx = (topology.intxPins ?? []).map(
+      (pin, i) => new c.VfioIntx(pin, firstIntxFd + 2 * i, this.accel, this.ioapic, this.rec),
+    );
+    for (const d of this.intx) d.vfio_intx_enable();
     this.rec.take();
   }
 
@@ -55,9 +63,12 @@ export class Machine {
   /**
    * A device drives an input. Every write reaches `ioapic_set_irq`, unfiltered, as
    * pc-testdev's and ISA devices' `qemu_set_irq` do (real-qemu.md: re-asserting an
-   * asserted line re-services the pin on every QEMU/KVM combination).
+   * asserted line re-services the pin on every QEMU/KVM combination), except on a pin
+   * wired to an assigned device's INTx, which goes through VFIO.
    */
   private setLine(pin: number, level: boolean): void {
+    const intx = this.intx.find((d) => d.pin === pin);
+    if (intx !== undefined) return intx.setDeviceLine(level);
     this.ioapic.ioapic_set_irq(pin, level);
   }
 
@@ -147,6 +158,7 @@ export class Machine {
       this.accel.digest(),
       this.ioapic.digest(),
       ...this.devices.map((d) => d.digest()),
+      ...this.intx.map((d) => d.digest()),
     ].join("|");
   }
 
@@ -156,6 +168,7 @@ export class Machine {
       ...this.kvm.describe(),
       ...this.ioapic.describe(),
       ...this.devices.flatMap((d) => d.describe()),
+      ...this.intx.flatMap((d) => d.describe()),
     ];
   }
 }

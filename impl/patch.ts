@@ -9,6 +9,7 @@ import { IntelIommu } from "./qemu/intel-iommu.ts";
 import { QemuIoapic } from "./qemu/ioapic.ts";
 import { KvmAccel } from "./qemu/kvm-accel.ts";
 import { MsixDevice } from "./qemu/msix-device.ts";
+import { VfioIntx } from "./qemu/vfio-intx.ts";
 
 /** The classes a machine is built from. */
 export interface Components {
@@ -17,6 +18,7 @@ export interface Components {
   readonly IntelIommu: typeof IntelIommu;
   readonly QemuIoapic: typeof QemuIoapic;
   readonly MsixDevice: typeof MsixDevice;
+  readonly VfioIntx: typeof VfioIntx;
 }
 
 /** Overrides of one component: a subclass of whatever the previous patches made of it. */
@@ -33,6 +35,8 @@ export interface Overrides {
   readonly ioapic?: Override<typeof QemuIoapic>;
   /** MSI-X devices and their vector notifiers (hw/pci/msix.c, virtio-pci, vfio-pci). */
   readonly msix?: Override<typeof MsixDevice>;
+  /** Assigned devices' INTx: irqfd and resamplefd, or QEMU's own handler (hw/vfio/pci.c). */
+  readonly intx?: Override<typeof VfioIntx>;
 }
 
 /** A named change: a commit, a proposal, a kernel version, or a fix for a known divergence. */
@@ -42,7 +46,7 @@ export interface Patch extends Overrides {
   readonly mirrors: string;
 }
 
-export const ROOT_COMPONENTS: Components = { Kvm, KvmAccel, IntelIommu, QemuIoapic, MsixDevice };
+export const ROOT_COMPONENTS: Components = { Kvm, KvmAccel, IntelIommu, QemuIoapic, MsixDevice, VfioIntx };
 
 /** The components after applying `patches` in order to the root classes. */
 export function applyPatches(patches: readonly Overrides[]): Components {
@@ -54,6 +58,7 @@ export function applyPatches(patches: readonly Overrides[]): Components {
       IntelIommu: p.iommu?.(c.IntelIommu) ?? c.IntelIommu,
       QemuIoapic: p.ioapic?.(c.QemuIoapic) ?? c.QemuIoapic,
       MsixDevice: p.msix?.(c.MsixDevice) ?? c.MsixDevice,
+      VfioIntx: p.intx?.(c.VfioIntx) ?? c.VfioIntx,
     };
   }
   return c;

@@ -37,6 +37,13 @@ export interface Topology {
   readonly faultRecords: number;
   /** KVM_FEATURE_MSI_EXT_DEST_ID: MSI address bits 11:5 carry destination bits 14:8. */
   readonly extDestId: boolean;
+  /**
+   * IOAPIC pins wired to the INTx line of an assigned (VFIO) PCI device, one device per pin
+   * (the chipset's PIRQ routing gives GSI = pin). The implementation injects them through an
+   * irqfd on the pin's GSI with a resamplefd (semantics.md §3.6); the reference does not look
+   * at it: the device drives a level line like any other. None when absent.
+   */
+  readonly intxPins?: readonly number[];
 }
 
 /**
@@ -62,18 +69,20 @@ const twoDevices: readonly MsiDevice[] = [
   { requesterId: 0x0300, vectors: 2, qemuModel: "vfio-pci" }, // 03:00.0
 ];
 
+const DEFAULT: Topology = {
+  name: "default",
+  cpus: [{ apicId: 0 }, { apicId: 1 }, { apicId: 2 }, { apicId: 3 }],
+  apicMode: "xapic-flat",
+  ioapicVersion: 0x20,
+  msiDevices: twoDevices,
+  irtEntries: 8,
+  faultRecords: 1,
+  extDestId: true,
+};
+
 /** The built-in topologies, by name. */
 export const TOPOLOGIES: Readonly<Record<string, Topology>> = {
-  default: {
-    name: "default",
-    cpus: [{ apicId: 0 }, { apicId: 1 }, { apicId: 2 }, { apicId: 3 }],
-    apicMode: "xapic-flat",
-    ioapicVersion: 0x20,
-    msiDevices: twoDevices,
-    irtEntries: 8,
-    faultRecords: 1,
-    extDestId: true,
-  },
+  default: DEFAULT,
   small: {
     name: "small",
     cpus: [{ apicId: 0 }, { apicId: 1 }],
@@ -104,6 +113,8 @@ export const TOPOLOGIES: Readonly<Record<string, Topology>> = {
     faultRecords: 1,
     extDestId: false,
   },
+  /** The default machine with an assigned device's INTx on each of pins 16 and 17 (PCI INTA/INTB on q35). */
+  intx: { ...DEFAULT, name: "intx", intxPins: [16, 17] },
 };
 
 export function defaultTopology(): Topology {

@@ -25,6 +25,7 @@ export const topologySchema = z.strictObject({
   irtEntries: z.number().int().min(1).max(65536),
   faultRecords: z.number().int().min(1).max(256),
   extDestId: z.boolean(),
+  intxPins: z.array(z.number().int().min(0).max(23)).max(24).optional(),
 });
 
 export function parseTopology(input: unknown, path = "$"): Parsed<Topology> {
@@ -50,6 +51,12 @@ export function parseTopology(input: unknown, path = "$"): Parsed<Topology> {
       ],
     };
   }
+  if (t.intxPins !== undefined && new Set(t.intxPins).size !== t.intxPins.length) {
+    return {
+      ok: false,
+      issues: [{ path: `${path}.intxPins`, code: "duplicate-intx-pin", message: "each pin carries one device's INTx" }],
+    };
+  }
   if (t.apicMode !== "x2apic" && t.cpus.some((c) => c.apicId > 0xfe)) {
     return {
       ok: false,
@@ -61,5 +68,6 @@ export function parseTopology(input: unknown, path = "$"): Parsed<Topology> {
   const msiDevices = t.msiDevices.map((d) =>
     d.qemuModel === undefined ? { requesterId: d.requesterId, vectors: d.vectors } : { ...d, qemuModel: d.qemuModel },
   );
-  return { ok: true, value: { ...t, msiDevices } };
+  const { intxPins, ...rest } = t;
+  return { ok: true, value: intxPins === undefined ? { ...rest, msiDevices } : { ...rest, msiDevices, intxPins } };
 }

@@ -196,6 +196,7 @@ export class QemuIoapic {
       const low = this.low[pin] ?? 0;
       if (get32(low, RteLow.vector) !== vector || !this.level(pin)) continue;
       this.rec.event(`kvm_resample_fd_notify gsi=${pin}`);
+      this.accel.kvm_resample_fd_notify(pin);
       if (!this.remoteIrr(pin)) continue;
       this.setRemoteIrr(pin, false);
       this.rec.event(`ioapic_clear_remote_irr clear remote irr for pin ${pin} vector ${vector}`);

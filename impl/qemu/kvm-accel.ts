@@ -21,9 +21,17 @@ export interface FixedUp {
   readonly cookie: number | null;
 }
 
+/** A resamplefd: the eventfd KVM (here: QEMU, in split mode) kicks when the GSI's level interrupt is EOIed. */
+export interface ResampleNotifier {
+  readonly fd: number;
+  readonly notify: () => void;
+}
+
 export class KvmAccel {
   /** `KVMState.irq_routes`: what the next commit pushes. */
   protected readonly table = new Map<number, KvmMsiRoute>();
+  /** `kvm_resample_fd_list`: by GSI, with the irqfd it belongs to (semantics.md §3.6). */
+  protected readonly resampleFds = new Map<number, { readonly irqfd: number; readonly resample: ResampleNotifier }>();
 
   constructor(
     protected readonly topology: Topology,
@@ -121,14 +129,34 @@ export class KvmAccel {
     this.kvm.kvm_send_userspace_msi(this.kvm_swizzle_msi_ext_dest_id(msi));
   }
 
-  /** `kvm_irqchip_add_irqfd_notifier_gsi`: KVM_IRQFD assign. */
-  kvm_irqchip_add_irqfd_notifier_gsi(fd: number, gsi: number): void {
+  /**
+   * `kvm_irqchip_add_irqfd_notifier_gsi` -> `kvm_irqchip_assign_irqfd`: KVM_IRQFD assign. In
+   * split mode a resamplefd is not passed to KVM (it refuses KVM_IRQFD_FLAG_RESAMPLE without
+   * its own IOAPIC) but kept in `kvm_resample_fd_list` for `kvm_resample_fd_notify`.
+   */
+  kvm_irqchip_add_irqfd_notifier_gsi(fd: number, gsi: number, resample?: ResampleNotifier): void {
     this.kvm.kvm_irqfd_assign(fd, gsi);
+    if (resample === undefined) return;
+    this.resampleFds.set(gsi, { irqfd: fd, resample });
+    this.rec.event(`kvm_resample_fd_insert gsi=${gsi} resamplefd=${resample.fd}`);
   }
 
-  /** `kvm_irqchip_remove_irqfd_notifier_gsi`: KVM_IRQFD deassign. */
+  /** `kvm_irqchip_remove_irqfd_notifier_gsi`: KVM_IRQFD deassign, and `kvm_resample_fd_remove`. */
   kvm_irqchip_remove_irqfd_notifier_gsi(fd: number): void {
     this.kvm.kvm_irqfd_deassign(fd);
+    for (const [gsi, r] of this.resampleFds) {
+      if (r.irqfd !== fd) continue;
+      this.resampleFds.delete(gsi);
+      this.rec.event(`kvm_resample_fd_remove gsi=${gsi}`);
+    }
+  }
+
+  /** `kvm_resample_fd_notify`: kick the resamplefd registered for `gsi`, if any. */
+  kvm_resample_fd_notify(gsi: number): void {
+    const r = this.resampleFds.get(gsi);
+    if (r === undefined) return;
+    this.rec.event(`event_notifier_set resamplefd=${r.resample.fd} (gsi ${gsi})`);
+    r.resample.notify();
   }
 
   /** `event_notifier_set` on an eventfd bound to an irqfd: the kernel injects (`irqfd_wakeup`). */
@@ -137,7 +165,7 @@ export class KvmAccel {
   }
 
   digest(): string {
-    return JSON.stringify([...this.table.values()]);
+    return JSON.stringify([[...this.table.values()], [...this.resampleFds.keys()]]);
   }
 
   describe(): string[] {

@@ -21,7 +21,7 @@ export interface VariantDefinition extends Overrides {
   readonly mirrors?: string;
 }
 
-const COMPONENTS = ["kvm", "accel", "iommu", "ioapic", "msix"] as const;
+const COMPONENTS = ["kvm", "accel", "iommu", "ioapic", "msix", "intx"] as const;
 
 /** What is wrong with a module's export as a definition, or null if it is one. */
 export function definitionProblem(d: unknown, known: readonly string[]): string | null {
