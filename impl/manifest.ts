@@ -9,9 +9,11 @@ import { compatFormatVtd } from "./patches/compat-format-vtd.ts";
 import { eagerIoapicRoutes } from "./patches/eager-ioapic-routes.ts";
 import { eoiExitByTmr } from "./patches/eoi-exit-by-tmr.ts";
 import { interruptWindowRoutes } from "./patches/interrupt-window-routes.ts";
+import { intxFollowsRteMask } from "./patches/intx-follows-rte-mask.ts";
 import { ireIecNotify } from "./patches/ire-iec-notify.ts";
 import { latchedInputs } from "./patches/latched-inputs.ts";
 import { noIrFaultRecording } from "./patches/no-ir-fault-recording.ts";
+import { noKvmIntx } from "./patches/no-kvm-intx.ts";
 import { routesAfterService } from "./patches/routes-after-service.ts";
 import { svtBusRangeVtd } from "./patches/svt-bus-range-vtd.ts";
 import { userspaceFallback } from "./patches/userspace-fallback.ts";
@@ -43,6 +45,8 @@ function signaturesOf(ops: readonly string[], kinds: readonly string[]): string[
 
 const QEMU = ["qemu-7.2", "qemu-8.0", "qemu-8.2", "route-masked", "msi-direct"];
 const CACHES = ["irqfd-cache", "irqfd-cache-lazy"];
+/** Commands after which an assigned device's INTx can be injected from its irqfd (D9, D9r). */
+const INTX_OPS = ["line.set", "line.pulse", "cpu.eoi", "ioapic.eoi", "eoi.broadcast", "ioapic.write", "iec.invalidate"];
 
 export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
   {
@@ -276,6 +280,45 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     fixedBy: ["irqfd-cache"],
     fix: { add: eagerIoapicRoutes },
   },
+  {
+    id: "D9",
+    title: "a masked RTE does not stop an INTx that KVM injects from an irqfd",
+    explanation:
+      "QEMU is wrong: in split-irqchip mode vfio_intx_enable_kvm binds an assigned device's INTx eventfd as an irqfd on the pin's GSI (kvm_irqchip_assign_irqfd keeps the resamplefd in kvm_resample_fd_list), so KVM injects whatever route that GSI holds, bypassing the IOAPIC; ioapic_update_kvm_routes skips masked pins but never withdraws their routes, so an assertion while the RTE is masked (from reset, or after disable_irq) is delivered through the route of the last unmasked state (or the reset route, vector 0 to APIC ID 0), and VFIO's host mask, lifted only by the resample of an EOI of the RTE's vector, then holds back the assertions that follow. The reference latches a masked level input and delivers it on unmask (semantics.md §3.6, D9, §1.6). The route cache's INTx helper unbinds the irqfd while the RTE is masked.",
+    signatures: signaturesOf(INTX_OPS, [
+      "spurious-delivery",
+      "missing-delivery",
+      "misrouted-delivery",
+      "wrong-vector",
+      "wrong-trigger",
+      "lapic-state",
+    ]),
+    variants: QEMU,
+    fixedBy: CACHES,
+    fix: { add: intxFollowsRteMask },
+  },
+  {
+    id: "D9r",
+    title: "an INTx that KVM injects from an irqfd leaves Remote IRR clear",
+    explanation:
+      "QEMU is wrong, and so is every design that lets KVM inject INTx from an irqfd without kernel help: in split-irqchip mode the injection never passes through the userspace IOAPIC (semantics.md §3.6, D9: its irr and Remote IRR are not updated; only the resample goes through userspace, KVM_EXIT_IOAPIC_EOI -> ioapic_eoi_broadcast -> kvm_resample_fd_notify), so from the injection to the EOI the guest reads Remote IRR clear where the 82093AA sets it (§1.7; Linux reads it in io_apic_level_ack_pending before moving a level IRQ, §6.3). The closest allowed outcome may differ in the delivery too, so it also shows as a delivery difference. Removed by handling INTx in userspace (x-no-kvm-intx), as irqfd-cache does; the route cache's INTx helper (irqfd-cache-lazy) removes D9 but not this.",
+    // The closest allowed outcome (an IRTE changed without invalidation allows two) may be a fault.
+    signatures: signaturesOf(INTX_OPS, [
+      "rte-state",
+      "spurious-delivery",
+      "missing-delivery",
+      "misrouted-delivery",
+      "wrong-vector",
+      "wrong-trigger",
+      "lapic-state",
+      "missing-fault",
+      "spurious-fault",
+      "fault-record-state",
+    ]),
+    variants: [...QEMU, "irqfd-cache-lazy"],
+    fixedBy: ["irqfd-cache"],
+    fix: { add: noKvmIntx },
+  },
 ];
 
 export interface Verdict {
@@ -290,6 +333,8 @@ export interface Verdict {
   readonly maxLength: number;
   /** The signature it must show as. */
   readonly signature: string;
+  /** The built-in topology it runs on (model/topology.ts); the default one when absent. */
+  readonly topology?: string;
 }
 
 /** Each documented divergence, found within a stated budget and shrunk to a stated size. */
@@ -403,6 +448,39 @@ export const VERDICTS: readonly Verdict[] = [
     runs: 500,
     maxLength: 2,
     signature: "msi.fire/spurious-delivery",
+  },
+  {
+    divergence: "D9",
+    variant: "qemu-8.2",
+    profile: "intx",
+    topology: "intx",
+    property: "delivery-log",
+    seed: 1,
+    runs: 100,
+    maxLength: 1,
+    signature: "line.set/spurious-delivery",
+  },
+  {
+    divergence: "D9r",
+    variant: "qemu-8.2",
+    profile: "intx",
+    topology: "intx",
+    property: "guest-visible",
+    seed: 1,
+    runs: 200,
+    maxLength: 2,
+    signature: "line.set/rte-state",
+  },
+  {
+    divergence: "D9r",
+    variant: "irqfd-cache-lazy",
+    profile: "intx",
+    topology: "intx",
+    property: "delivery-log",
+    seed: 1,
+    runs: 200,
+    maxLength: 5,
+    signature: "line.set/rte-state",
   },
 ];
 

@@ -4,7 +4,7 @@
  * passing variants find nothing in any profile under either property.
  */
 import { describe, expect, it } from "vitest";
-import { defaultTopology } from "../model/topology.ts";
+import { defaultTopology, TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
 import { PROPERTIES } from "../properties/checker.ts";
 import { findProfile, PROFILES } from "../properties/profiles/index.ts";
@@ -58,5 +58,28 @@ describe("passing variants", () => {
     });
     expect(r.findings.map((f) => f.key)).toEqual([]);
     expect(r.runs).toBe(800);
+  });
+});
+
+/**
+ * The intx profile on the topology with assigned devices' INTx (pins 16 and 17): irqfd-cache,
+ * which handles INTx in userspace, refines the reference; the budget is small, the
+ * 1,000,000-run measurement is bench/intx.ts.
+ */
+describe("irqfd-cache on assigned devices' INTx", () => {
+  it.each(PROPERTIES)("passes the intx profile on the intx topology under %s (2000 runs, seed 3)", (property) => {
+    const { v, p } = lookup("irqfd-cache", "intx");
+    const r = runCampaign({
+      topology: TOPOLOGIES.intx as Topology,
+      variant: v.name,
+      create: v.create,
+      profiles: [p],
+      property,
+      seed: 3,
+      maxCommands: 40,
+      runs: 2000,
+    });
+    expect(r.findings.map((f) => f.key)).toEqual([]);
+    expect(r.runs).toBe(2000);
   });
 });

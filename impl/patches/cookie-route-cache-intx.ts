@@ -8,9 +8,11 @@ import { intxIrqfdFollowsRoute, intxRouteNotifier } from "./intx-follows-rte-mas
  * cached route is attached. An RTE write that masks the pin or changes its message, or an
  * IEC invalidation of the route's cookie, detaches the irqfd: the eventfd goes to QEMU's
  * handler and the IOAPIC decides (latch while masked, translate now, fault). The irqfd is
- * bound again once the route is rebuilt, when no interrupt taken by the slow path is still
- * asserted (it ends at the driver's BAR access, `vfio_intx_eoi`); binding then would
- * inject a second interrupt for the same assertion.
+ * bound again once the route is rebuilt and an interrupt the slow path delivered is over:
+ * the device was serviced (`vfio_intx_eoi`, at the driver's BAR access) and the guest
+ * EOIed it (Remote IRR clear); binding earlier lets the next assertion in through KVM
+ * while the IOAPIC still holds the pin in service. What it cannot give: an interrupt KVM
+ * injects through the irqfd never sets Remote IRR (D9r).
  */
 export const cookieRouteCacheIntx: Patch = {
   name: "INTx irqfd owned by the route cache",
@@ -18,7 +20,7 @@ export const cookieRouteCacheIntx: Patch = {
   ioapic: (Base) =>
     class extends intxRouteNotifier(Base) {
       override intxRouteReady(pin: number): boolean {
-        return super.intxRouteReady(pin) && routeCacheOf(this).isValid(pin, this.message(pin));
+        return super.intxRouteReady(pin) && !this.remoteIrr(pin) && routeCacheOf(this).isValid(pin, this.message(pin));
       }
     },
   intx: (Base) =>

@@ -17,8 +17,8 @@ function intxRouteOwnerOf(o: object): IntxRouteOwner {
 
 /**
  * The IOAPIC side: after it refreshes the KVM routes (an RTE write, before the pin is
- * serviced; an IEC invalidation) it tells each pin's INTx user, which asks
- * `intxRouteReady`: here, the RTE is unmasked.
+ * serviced; an IEC invalidation) and after an EOI broadcast it tells each pin's INTx user,
+ * which asks `intxRouteReady`: here, the RTE is unmasked.
  */
 export const intxRouteNotifier = (Base: typeof QemuIoapic) =>
   class extends Base implements IntxRouteOwner {
@@ -34,11 +34,20 @@ export const intxRouteNotifier = (Base: typeof QemuIoapic) =>
 
     override ioapic_update_kvm_routes(): void {
       super.ioapic_update_kvm_routes();
-      for (const notify of this.intxNotifiers.values()) notify();
+      this.notifyIntx();
     }
 
     protected override ioapic_iec_notifier(global: boolean, index: number, mask: number): void {
       super.ioapic_iec_notifier(global, index, mask);
+      this.notifyIntx();
+    }
+
+    override ioapic_eoi_broadcast(vector: number): void {
+      super.ioapic_eoi_broadcast(vector);
+      this.notifyIntx();
+    }
+
+    private notifyIntx(): void {
       for (const notify of this.intxNotifiers.values()) notify();
     }
   };

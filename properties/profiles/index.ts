@@ -3,6 +3,7 @@ import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { Gen } from "../gen.ts";
 import { deviceDriver, deviceSteps } from "./devices.ts";
+import { intxDriver, intxSteps } from "./intx.ts";
 import { irDriver, irSteps } from "./ir.ts";
 import { linuxDriver, linuxSteps } from "./linux.ts";
 import { uniform } from "./uniform.ts";
@@ -45,6 +46,13 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     description: "MSI-X programming, moves, masking and firing, interleaved with IRTE changes and invalidations",
     steps: deviceSteps,
     driver: deviceDriver as Profile["driver"],
+  },
+  intx: {
+    name: "intx",
+    description:
+      "level INTx devices asserting, serviced, EOIed, re-asserting, with RTE masking, retargeting and IRTE churn (topology intx)",
+    steps: intxSteps,
+    driver: intxDriver as Profile["driver"],
   },
 };
 

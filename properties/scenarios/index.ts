@@ -1,4 +1,5 @@
 /** The scenario library (issue 6): every named scenario, and how to run them. */
+import { INTX_SCENARIOS } from "./intx.ts";
 import { IOAPIC_SCENARIOS } from "./ioapic.ts";
 import { REMAPPING_SCENARIOS } from "./remapping.ts";
 import { SEED_SCENARIOS } from "./seeds.ts";
@@ -8,7 +9,12 @@ export type { ReferenceMismatch, ScenarioColumn, ScenarioVerdict } from "./run.t
 export { checkScenario, commandsOf, referenceMismatches, scenarioColumn } from "./run.ts";
 export type { CheckedStep, LapicExpectation, Scenario, ScenarioStep } from "./types.ts";
 
-export const SCENARIOS: readonly Scenario[] = [...IOAPIC_SCENARIOS, ...REMAPPING_SCENARIOS, ...SEED_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [
+  ...IOAPIC_SCENARIOS,
+  ...REMAPPING_SCENARIOS,
+  ...SEED_SCENARIOS,
+  ...INTX_SCENARIOS,
+];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
