@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultTopology, TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
-import { PROPERTIES } from "../properties/checker.ts";
+import { PROPERTIES, type Property } from "../properties/checker.ts";
 import { findProfile, PROFILES } from "../properties/profiles/index.ts";
 import { huntVerdict } from "./hunt.ts";
 import { PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
@@ -40,24 +40,36 @@ describe("documented divergences are found within budget and shrink", () => {
   );
 });
 
+/** A campaign of `variant` on one profile, property and topology: the keys of its findings. */
+function campaignFindings(
+  variant: string,
+  profile: string,
+  property: Property,
+  on: Topology,
+  seed: number,
+  runs: number,
+) {
+  const { v, p } = lookup(variant, profile);
+  const r = runCampaign({
+    topology: on,
+    variant,
+    create: v.create,
+    profiles: [p],
+    property,
+    seed,
+    maxCommands: 40,
+    runs,
+  });
+  expect(r.runs).toBe(runs);
+  return r.findings.map((f) => f.key);
+}
+
 describe("passing variants", () => {
   const cases = PASSING_VARIANTS.flatMap((variant) =>
     Object.keys(PROFILES).flatMap((profile) => PROPERTIES.map((property) => [variant, profile, property] as const)),
   );
   it.each(cases)("%s passes the %s profile under %s (800 runs, seed 2)", (variant, profile, property) => {
-    const { v, p } = lookup(variant, profile);
-    const r = runCampaign({
-      topology,
-      variant,
-      create: v.create,
-      profiles: [p],
-      property,
-      seed: 2,
-      maxCommands: 40,
-      runs: 800,
-    });
-    expect(r.findings.map((f) => f.key)).toEqual([]);
-    expect(r.runs).toBe(800);
+    expect(campaignFindings(variant, profile, property, topology, 2, 800)).toEqual([]);
   });
 });
 
@@ -68,18 +80,6 @@ describe("passing variants", () => {
  */
 describe("irqfd-cache on assigned devices' INTx", () => {
   it.each(PROPERTIES)("passes the intx profile on the intx topology under %s (2000 runs, seed 3)", (property) => {
-    const { v, p } = lookup("irqfd-cache", "intx");
-    const r = runCampaign({
-      topology: TOPOLOGIES.intx as Topology,
-      variant: v.name,
-      create: v.create,
-      profiles: [p],
-      property,
-      seed: 3,
-      maxCommands: 40,
-      runs: 2000,
-    });
-    expect(r.findings.map((f) => f.key)).toEqual([]);
-    expect(r.runs).toBe(2000);
+    expect(campaignFindings("irqfd-cache", "intx", property, TOPOLOGIES.intx as Topology, 3, 2000)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The `intx` profile: level-triggered PCI INTx as a driver and an assigned device live it.
- * The device asserts its line (before or after the driver set the IRQ up); the driver's
+ * The device asserts its line (rarely before the driver set the IRQ up); the driver's
  * handler accepts the interrupt, services the device (the line drops) or not, and EOIs
  * (with interrupt remapping, Linux also writes the pin to the IOAPIC EOI register:
  * `ioapic_ir_ack_level`); the device asserts again. Interleaved: disable_irq/enable_irq
@@ -30,7 +30,7 @@ import { irteVectors, pinVectors } from "./vectors.ts";
 export type IntxStep =
   | { readonly k: "ir-on" }
   | { readonly k: "setup" | "retarget" | "move"; readonly pin: number; readonly cpu: number; readonly vec: number }
-  | { readonly k: "assert" | "service"; readonly pin: number }
+  | { readonly k: "assert" | "stray" | "service"; readonly pin: number }
   | { readonly k: "handle"; readonly pin: number; readonly service: boolean }
   | { readonly k: "mask"; readonly pin: number; readonly masked: boolean }
   | { readonly k: "raw"; readonly command: Command };
@@ -47,6 +47,7 @@ export function intxSteps(topology: Topology): Gen<IntxStep> {
   return oneof<IntxStep>(
     [2, map(record({ pin, cpu, vec }), (f) => ({ k: "setup" as const, ...f }))],
     [6, map(pin, (p) => ({ k: "assert" as const, pin: p }))],
+    [1, map(pin, (p) => ({ k: "stray" as const, pin: p }))],
     [3, map(pin, (p) => ({ k: "service" as const, pin: p }))],
     [6, map(record({ pin, service: bool }), (f) => ({ k: "handle" as const, ...f }))],
     [3, map(record({ pin, masked: bool }), (f) => ({ k: "mask" as const, ...f }))],
@@ -114,10 +115,14 @@ export function intxDriver(topology: Topology): (step: IntxStep) => readonly Com
         return [...out, low(step.pin, s)];
       }
       case "assert": {
+        // A device asserts once its driver has enabled it; `stray` is one the firmware left enabled.
         const s = pins.get(step.pin);
-        if (s !== undefined && !s.masked) s.takenOn = s.cpu;
+        if (s === undefined) return [];
+        if (!s.masked) s.takenOn = s.cpu;
         return [{ op: "line.set", pin: step.pin, level: 1 }];
       }
+      case "stray":
+        return [{ op: "line.set", pin: step.pin, level: 1 }];
       case "service":
         return [{ op: "line.set", pin: step.pin, level: 0 }];
       case "raw":
