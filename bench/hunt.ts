@@ -5,7 +5,7 @@
  * variant that fixes it: a finding only counts if its counterexample passes there.
  */
 import { findVariant } from "../impl/variants/index.ts";
-import { defaultTopology } from "../model/topology.ts";
+import { builtinTopology } from "../model/topology.ts";
 import { runCampaign } from "../properties/campaign.ts";
 import { check } from "../properties/checker.ts";
 import { FeedbackGuide } from "../properties/guidance/guide.ts";
@@ -20,6 +20,8 @@ export interface Bug {
   readonly signatures: readonly string[];
   /** A variant that fixes this bug but not its look-alikes (D20: irqfd-cache, which still has D8). */
   readonly fixedBy?: string;
+  /** The built-in topology (D9 needs the intx one); the default one when absent. */
+  readonly topology?: string;
 }
 
 export interface Hunt {
@@ -32,7 +34,7 @@ export interface Hunt {
 }
 
 export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt {
-  const topology = defaultTopology();
+  const topology = builtinTopology(bug.topology);
   const v = findVariant(bug.variant);
   const p = findProfile(bug.profile);
   const fix = bug.fixedBy === undefined ? undefined : findVariant(bug.fixedBy);

@@ -14,7 +14,7 @@ export const PROTOCOL_CHECK_HELP = `usage: irqcheck protocol-check CMD [--profil
        irqcheck protocol-check --print-schema
 Starts CMD (through /bin/sh) and checks that it speaks the exec protocol: the hello, a
 well-formed step for every command of a fixed set of sequences (--sequences seeded runs of
-each profile, default all four), the same answers twice, the same answers batched, an error
+each profile, default all), the same answers twice, the same answers batched, an error
 answer to a bad command, describe and digest when announced. One line per check.
 --print-schema prints the JSON Schema of every message (docs/protocol.schema.json).
 Exit 0: every check passed; 1: a check failed; 2: bad usage.`;

@@ -3,7 +3,7 @@
  * stops at the first divergence with the verdict's signature. Used by the verdict tests
  * and by the time-to-find benchmark.
  */
-import { defaultTopology, TOPOLOGIES } from "../model/topology.ts";
+import { builtinTopology } from "../model/topology.ts";
 import { type CampaignResult, type Finding, runCampaign } from "../properties/campaign.ts";
 import { findProfile } from "../properties/profiles/index.ts";
 import type { Verdict } from "./manifest.ts";
@@ -20,8 +20,7 @@ export function huntVerdict(
   const v = findVariant(verdict.variant);
   const p = findProfile(verdict.profile);
   if (v === undefined || p === undefined) throw new Error(`manifest names ${verdict.variant}/${verdict.profile}`);
-  const topology = verdict.topology === undefined ? defaultTopology() : TOPOLOGIES[verdict.topology];
-  if (topology === undefined) throw new Error(`manifest names topology ${verdict.topology}`);
+  const topology = builtinTopology(verdict.topology);
   const result = runCampaign({
     topology,
     variant: v.name,

@@ -75,8 +75,8 @@ describe("passing variants", () => {
 
 /**
  * The intx profile on the topology with assigned devices' INTx (pins 16 and 17): irqfd-cache,
- * which handles INTx in userspace, refines the reference; the budget is small, the
- * 1,000,000-run measurement is bench/intx.ts.
+ * which handles INTx in userspace, refines the reference. The budget is small; the long
+ * form is `irqcheck fuzz --variant irqfd-cache --profile intx --topology intx --runs 1000000`.
  */
 describe("irqfd-cache on assigned devices' INTx", () => {
   it.each(PROPERTIES)("passes the intx profile on the intx topology under %s (2000 runs, seed 3)", (property) => {

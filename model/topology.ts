@@ -122,3 +122,10 @@ export function defaultTopology(): Topology {
   if (t === undefined) throw new Error("default topology missing");
   return t;
 }
+
+/** A built-in topology by name (the default one when no name is given); throws for an unknown name. */
+export function builtinTopology(name: string | undefined): Topology {
+  const t = name === undefined ? TOPOLOGIES.default : TOPOLOGIES[name];
+  if (t === undefined) throw new Error(`no built-in topology ${name}`);
+  return t;
+}
