@@ -63,7 +63,7 @@ describe.skipIf(!hasCargo)("examples/rust-vmm (skipped: cargo is not on PATH)", 
       scratch,
     );
     expect(r.out).toMatch(/^rust-vmm: 1000 runs, \d+ commands/m);
-    expect(r.out).toContain("no divergence (profiles uniform,linux,ir,devices)");
+    expect(r.out).toContain("no divergence (profiles uniform,linux,ir,devices,intx)");
     expect(r.code).toBe(0);
   });
 
