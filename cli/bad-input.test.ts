@@ -462,6 +462,28 @@ const TOPOLOGIES: Case[] = [
     /\$\.msiDevices\[0\]\.qemuModel: /,
   ],
   [
+    "an INTx pin past the IOAPIC's 24",
+    () =>
+      fuzz(
+        "--topology",
+        topologyFile("intx-pin", (t) => {
+          t.intxPins = [24];
+        }),
+      ),
+    /\$\.intxPins\[0\]: Too big/,
+  ],
+  [
+    "two INTx devices on one pin",
+    () =>
+      fuzz(
+        "--topology",
+        topologyFile("intx-dup", (t) => {
+          t.intxPins = [16, 16];
+        }),
+      ),
+    /\$\.intxPins: each pin carries one device's INTx/,
+  ],
+  [
     "faultRecords 0",
     () =>
       fuzz(
