@@ -9,7 +9,8 @@ import { runCampaign } from "../properties/campaign.ts";
 import { PROPERTIES } from "../properties/checker.ts";
 import { findProfile, PROFILES } from "../properties/profiles/index.ts";
 import { huntVerdict } from "./hunt.ts";
-import { PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
+import { kernelDivergences, PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
+import { triager } from "./triage.ts";
 import { findVariant } from "./variants/index.ts";
 
 const topology = defaultTopology();
@@ -44,19 +45,29 @@ describe("passing variants", () => {
   const cases = PASSING_VARIANTS.flatMap((variant) =>
     Object.keys(PROFILES).flatMap((profile) => PROPERTIES.map((property) => [variant, profile, property] as const)),
   );
-  it.each(cases)("%s passes the %s profile under %s (800 runs, seed 2)", (variant, profile, property) => {
-    const { v, p } = lookup(variant, profile);
-    const r = runCampaign({
-      topology,
-      variant,
-      create: v.create,
-      profiles: [p],
-      property,
-      seed: 2,
-      maxCommands: 40,
-      runs: 800,
-    });
-    expect(r.findings.map((f) => f.key)).toEqual([]);
-    expect(r.runs).toBe(800);
-  });
+  it.each(cases)(
+    "%s passes the %s profile under %s (800 runs, seed 2), KVM's divergences aside",
+    (variant, profile, property) => {
+      const { v, p } = lookup(variant, profile);
+      const kernel = kernelDivergences(variant);
+      const r = runCampaign({
+        topology,
+        variant,
+        create: v.create,
+        profiles: [p],
+        property,
+        seed: 2,
+        maxCommands: 40,
+        runs: 800,
+        triage: triager(v, null, topology, property),
+      });
+      // Each finding is explained by the kernel's divergences alone (D23 in about 1.5% of
+      // uniform sequences, an illegal vector); none needs a userspace fix.
+      const byDesign = r.findings.filter(
+        (f) => !(f.classification?.known ?? []).some((e) => e.split("+").every((id) => kernel.includes(id))),
+      );
+      expect(byDesign.map((f) => `${f.key} [${f.classification?.known.join(" ") ?? "?"}]`)).toEqual([]);
+      expect(r.runs).toBe(800);
+    },
+  );
 });

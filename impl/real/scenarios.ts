@@ -1,5 +1,5 @@
 /**
- * The acceptance scenarios of issue 7 as command sequences (pin 10, vector 0x41), with the
+ * The seed-bug acceptance scenarios as command sequences (pin 10, vector 0x41), with the
  * outcome real QEMU 7.2 shows (shared/docs/real-qemu.md, semantics.md D1-D3).
  */
 import { formatHexWords } from "../../model/bits.ts";
@@ -156,7 +156,10 @@ export const lineReassertScenario: readonly Command[] = [
   { op: "line.set", pin: PIN, level: 1 },
 ];
 
-/** M3: edge vector 0x00 on pin 10 to APIC 0; raise; accept. SDM: an illegal vector, never accepted. */
+/**
+ * D23 (was M3): edge vector 0x00 on pin 10 to APIC 0; raise; accept. SDM: an illegal
+ * vector, never accepted; KVM sets its IRR bit and never dispatches it.
+ */
 export const vectorZeroScenario: readonly Command[] = [
   write(hi, 0),
   write(lo, 0x00),
@@ -208,7 +211,7 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
     commands: lineReassertScenario,
   },
   "vector-0": {
-    title: "M3: edge RTE with vector 0x00; raise; accept (vectors 0-15 are illegal for the LAPIC)",
+    title: "D23: edge RTE with vector 0x00; raise; accept (illegal for the LAPIC; KVM latches it in IRR)",
     commands: vectorZeroScenario,
   },
 };
