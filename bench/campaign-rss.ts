@@ -51,8 +51,17 @@ const child = spawn(
     "--out",
     out,
   ],
-  { stdio: ["ignore", "ignore", "ignore"] },
+  { stdio: ["ignore", "pipe", "ignore"] },
 );
+// The campaign's last progress or summary line, e.g. "qemu-8.2: 1203354 runs, ...".
+let lastProgress = "";
+child.stdout?.on("data", (chunk: Buffer) => {
+  const lines = chunk
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => / runs, /.test(l));
+  lastProgress = lines.at(-1) ?? lastProgress;
+});
 const pid = child.pid ?? 0;
 const started = Date.now();
 const samples: { seconds: number; mib: number }[] = [];
@@ -77,4 +86,5 @@ child.on("exit", () => {
   process.stdout.write(
     `fuzz --variant ${values.variant} --jobs 2, ${minutes} min: RSS at the end of the ${warmUpMs / 1000}s warm-up ${warm.mib.toFixed(1)} MiB; after it min ${min.toFixed(1)}, max ${max.toFixed(1)} MiB; max/warm-up ${(max / warm.mib).toFixed(3)} (goal <= 1.10)\n`,
   );
+  process.stdout.write(`campaign: ${lastProgress.trim()}\n`);
 });
