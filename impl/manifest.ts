@@ -35,6 +35,11 @@ export interface KnownDivergence {
   readonly fixedBy: readonly string[];
   /** The change that removes it: a fix to add, or the variant's own change to revert. */
   readonly fix: Change;
+  /**
+   * Where a real system showed it: the `irqcheck real` scenario and the QEMU/KVM it was run
+   * on (impl/real/EVIDENCE.md), or why no real run can show it here.
+   */
+  readonly realSystem: string;
 }
 
 /** Every `op/difference` pair of these ops and kinds. */
@@ -76,6 +81,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: ["qemu-7.2"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "route-masked", "msi-direct", ...CACHES],
     fix: { revert: routesAfterService },
+    realSystem:
+      "irqcheck real seed (and ir-handle-change, with IR) --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 delivers through the stale route as qemu-7.2 says; QEMU 10.0.2 refines the reference; also on this host's KVM (real-qemu.md).",
   },
   {
     id: "D2",
@@ -91,6 +98,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: ["qemu-7.2", "route-masked"],
     fixedBy: ["qemu-8.0", "qemu-8.2", "msi-direct", ...CACHES],
     fix: { revert: routesAfterService },
+    realSystem:
+      "irqcheck real vector-change --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 delivers the old vector as qemu-7.2 says (explained by the same fix as D1); route-masked is a design, not a release.",
   },
   {
     id: "D3",
@@ -118,6 +127,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: userspaceFallback },
+    realSystem:
+      "irqcheck real ir-invalid-irte --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver through the stale route and record no fault, as the variants say.",
   },
   {
     id: "D7",
@@ -129,6 +140,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: virtioUnmaskUpdate },
+    realSystem:
+      "None here: it needs an irqfd-backed virtio-pci MSI-X vector the guest programs, masks and fires; this machine's QEMU devices give the guest no such vector without ivshmem-server (not in Debian), so real runs skip MSI-X commands.",
   },
   {
     id: "D10a",
@@ -151,6 +164,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: ireIecNotify },
+    realSystem:
+      "Not run yet: the IOAPIC path can show it (routes built with remapping off, then IRE set without SIRTP); no scenario written.",
   },
   {
     id: "D10b",
@@ -174,6 +189,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: compatFormatVtd },
+    realSystem:
+      "irqcheck real compat-blocked --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver a compatibility-format IOAPIC interrupt with remapping on and CFI clear, no fault 0x25, as the variants say.",
   },
   {
     id: "D2e",
@@ -185,6 +202,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    realSystem:
+      "irqcheck real level-to-edge --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver on the switch to edge, as the variants say.",
   },
   {
     id: "D18",
@@ -199,6 +218,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    realSystem:
+      "irqcheck real edge-to-level --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 send nothing on the switch to level with the line high, as the variants say.",
   },
   {
     id: "D19",
@@ -209,6 +230,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: interruptWindowRoutes },
+    realSystem:
+      "None here: only an MSI-X vector unmasked before it is programmed shows it, and the guest has no irqfd-backed MSI-X device (see D7).",
   },
   {
     id: "D11",
@@ -222,6 +245,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: svtBusRangeVtd },
+    realSystem:
+      "None here: only a requester whose bus lies strictly inside an SVT = 10b range shows it; the IOAPIC's source ID is on bus 0 and the guest has no MSI-X device (see D7).",
   },
   {
     id: "D21",
@@ -232,6 +257,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: ["qemu-7.2", "qemu-8.0", "route-masked"],
     fixedBy: ["qemu-8.2", "msi-direct", ...CACHES],
     fix: { revert: noIrFaultRecording },
+    realSystem:
+      "With D3 in irqcheck real ir-invalid-irte --kvm nested on QEMU 7.2.22 (no fault record, as qemu-7.2 says); alone it needs a translation on the userspace path, which split-irqchip IOAPIC delivery never takes, and MSI-X (see D7) is not available to the guest here.",
   },
   {
     id: "D22",
@@ -245,6 +272,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    realSystem:
+      "irqcheck real line-reassert --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver again on a re-assert (impl/real/EVIDENCE.md, M1).",
   },
   {
     id: "D17",
@@ -255,6 +284,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: eoiExitByTmr },
+    realSystem:
+      "irqcheck real d17 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2: Remote IRR of the level pin cleared by the EOI of the edge interrupt.",
   },
   {
     id: "D8",
@@ -266,6 +297,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: eoiExitByTmr },
+    realSystem:
+      "irqcheck real d8 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2: Remote IRR stays set after the EOI.",
   },
   {
     id: "D23",
@@ -276,6 +309,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: rejectIllegalVectors },
+    realSystem:
+      "irqcheck real vector-0 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2, and on this host's KVM: IRR bit 0 set, never taken.",
   },
   {
     id: "D20",
@@ -286,6 +321,8 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: ["irqfd-cache-lazy"],
     fixedBy: ["irqfd-cache"],
     fix: { add: eagerIoapicRoutes },
+    realSystem:
+      "None: irqfd-cache-lazy is a proposed design, not a release; the fix (eager IOAPIC routes) is irqfd-cache.",
   },
 ];
 

@@ -173,6 +173,38 @@ export const lineReassertScenario: readonly Command[] = [
  */
 export const vectorZeroScenario: readonly Command[] = [toApic(0), writeLow(PIN, { vector: 0x00 }), raise, accept(0)];
 
+/**
+ * D2e: a level RTE (unmasked first, so that every QEMU builds its route), masked; the line
+ * asserted (QEMU's irr holds it); the pin switched to edge and unmasked. 82093AA: the input
+ * did not transition, no edge, nothing sent; QEMU's ioapic_service finds the irr bit on an
+ * edge pin and delivers 0x41 (7.2 through the level route it has not refreshed yet, D1).
+ */
+export const levelToEdgeScenario: readonly Command[] = [
+  toApic(0),
+  level(0x41),
+  level(0x41, true),
+  raise,
+  writeLow(PIN, { vector: 0x41 }),
+];
+
+/**
+ * D18: a masked edge RTE; the line asserted; the pin switched to level and unmasked.
+ * 82093AA: a level input that is asserted is sent once unmasked; QEMU's ioapic_set_irq
+ * ignored the assert of the masked edge pin, so its irr is clear and nothing is sent.
+ */
+export const edgeToLevelScenario: readonly Command[] = [
+  toApic(0),
+  writeLow(PIN, { vector: 0x41, masked: true }),
+  raise,
+  level(0x41),
+];
+
+/**
+ * D10b: remapping on with CFI clear (Linux's order); a compatibility-format RTE to APIC 0,
+ * raised. VT-d: blocked, fault 0x25 recorded; QEMU passes compatibility format through.
+ */
+export const compatBlockedScenario: readonly Command[] = [...irOn, toApic(0), writeLow(PIN, { vector: 0x41 }), raise];
+
 /** Remote IRR of an RTE low word (82093AA §3.2.4). */
 export function remoteIrr(rteLow: number | undefined): boolean {
   return get32(rteLow ?? 0, RteLow.remoteIrr) === 1;
@@ -215,6 +247,18 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
   "line-reassert": {
     title: "M1: edge 0x41 raised, accepted, EOI'd; line.set 1 again with the line already high",
     commands: lineReassertScenario,
+  },
+  "level-to-edge": {
+    title: "D2e: level pin 10 routed, masked, raised; switched to edge and unmasked (no transition)",
+    commands: levelToEdgeScenario,
+  },
+  "edge-to-level": {
+    title: "D18: masked edge pin 10 raised; switched to level and unmasked (the line is high)",
+    commands: edgeToLevelScenario,
+  },
+  "compat-blocked": {
+    title: "D10b: IR on with CFI clear; compatibility-format RTE to APIC ID 0; raise (VT-d: fault 0x25)",
+    commands: compatBlockedScenario,
   },
   "vector-0": {
     title: "D23: edge RTE with vector 0x00; raise; accept (illegal for the LAPIC; KVM latches it in IRR)",
