@@ -6,7 +6,9 @@
  *
  *   npx tsx bench/campaign-rss.ts [--minutes 60] [--variant qemu-8.2] [--every 10]
  *
- * Prints the samples and one line: warm-up RSS, min and max after it, and max/warm-up.
+ * Prints the samples; warm-up RSS, min and max after it, and max/warm-up; and, because a
+ * single sample moves with the collectors' sawtooth, the mean and peak of five windows after
+ * the warm-up with the last window's against the first's.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -51,8 +53,17 @@ const child = spawn(
     "--out",
     out,
   ],
-  { stdio: ["ignore", "ignore", "ignore"] },
+  { stdio: ["ignore", "pipe", "ignore"] },
 );
+// The campaign's last progress or summary line, e.g. "qemu-8.2: 1203354 runs, ...".
+let lastProgress = "";
+child.stdout?.on("data", (chunk: Buffer) => {
+  const lines = chunk
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => / runs, /.test(l));
+  lastProgress = lines.at(-1) ?? lastProgress;
+});
 const pid = child.pid ?? 0;
 const started = Date.now();
 const samples: { seconds: number; mib: number }[] = [];
@@ -77,4 +88,24 @@ child.on("exit", () => {
   process.stdout.write(
     `fuzz --variant ${values.variant} --jobs 2, ${minutes} min: RSS at the end of the ${warmUpMs / 1000}s warm-up ${warm.mib.toFixed(1)} MiB; after it min ${min.toFixed(1)}, max ${max.toFixed(1)} MiB; max/warm-up ${(max / warm.mib).toFixed(3)} (goal <= 1.10)\n`,
   );
+  // A single sample moves with the garbage collectors' sawtooth (about ±15% here), so growth
+  // is also judged by windows: five equal windows after the warm-up, the last one's mean and
+  // peak against the first one's.
+  const span = (samples.at(-1)?.seconds ?? 0) - warmUpMs / 1000;
+  const windows = [0, 1, 2, 3, 4].map((i) =>
+    after.filter((s) => Math.min(4, Math.floor(((s.seconds - warmUpMs / 1000) / span) * 5)) === i).map((s) => s.mib),
+  );
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const peak = (xs: number[]) => Math.max(...xs);
+  for (const [i, w] of windows.entries()) {
+    process.stdout.write(
+      `window ${i + 1}/5 after warm-up: ${w.length} samples, mean ${mean(w).toFixed(1)}, peak ${peak(w).toFixed(1)} MiB\n`,
+    );
+  }
+  const first = windows[0] ?? [];
+  const last = windows[4] ?? [];
+  process.stdout.write(
+    `growth, last window / first window: mean ${(mean(last) / mean(first)).toFixed(3)}, peak ${(peak(last) / peak(first)).toFixed(3)} (goal <= 1.10)\n`,
+  );
+  process.stdout.write(`campaign: ${lastProgress.trim()}\n`);
 });

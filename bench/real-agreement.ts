@@ -53,7 +53,7 @@ function write(): void {
     `- command: npm run bench:real -- --runs ${runs} --seed ${seed} --max-commands ${maxCommands} --pairs ${values.pairs} --profiles ${values.profiles}`,
   );
   lines.push(
-    "- topology small (2 vCPUs), kernel-irqchip=split; each run compared step by step with the variant of its QEMU (qemu-7.2 for 7.2, qemu-8.2 for 10.0) and checked against the reference (guest-visible). Explanations: Q1 host quirk (guest/README.md), M1-M3 known model errors (impl/real/EVIDENCE.md).",
+    "- topology small (2 vCPUs), kernel-irqchip=split; each run compared step by step with the variant of its QEMU (qemu-7.2 for 7.2, qemu-8.2 for 10.0) and checked against the reference (guest-visible). Explanations: Q1 host quirk (guest/README.md), M1, M2 known model errors (impl/real/EVIDENCE.md).",
     "",
   );
   lines.push(

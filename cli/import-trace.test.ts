@@ -1,5 +1,5 @@
 /**
- * `irqcheck import-trace` as a user meets it (issue 6): the acceptance sample, the parser's
+ * `irqcheck import-trace` as a user meets it: the acceptance sample, the parser's
  * own fixture traces through the whole command on qemu-7.2 and qemu-8.0, --json, --save, and
  * every corrupt-input case (exit 2 through main's UsageError handling: one line, no stack).
  */
@@ -119,7 +119,10 @@ describe("the parser's fixture traces through the whole command", () => {
     // Pin 11 is first unmasked with its line asserted: pre-fix QEMU services it through the
     // route it had never built (vector 0 to APIC ID 0), the reference sends vector 0x25 to 2.
     ["interleaved-pins.log", { "qemu-7.2": "line 24", "qemu-8.0": "pass" }],
-    ["ir-mode-eoi-register.log", { "qemu-7.2": "pass", "qemu-8.0": "pass" }],
+    // An IR-mode IOAPIC's RTE carries the pin number (0x0a) where the vector goes; replayed
+    // without the trace's IRTEs it is sent as vector 0x0a, which the reference's LAPIC
+    // rejects and KVM latches in IRR (D23).
+    ["ir-mode-eoi-register.log", { "qemu-7.2": "line 9", "qemu-8.0": "line 9" }],
     ["v11-level-eoi-dance.log", { "qemu-7.2": "pass", "qemu-8.0": "pass" }],
     ["crlf-no-prefix.log", { "qemu-7.2": "pass", "qemu-8.0": "pass" }],
     ["cut-mid-line.log", { "qemu-7.2": "pass", "qemu-8.0": "pass" }],

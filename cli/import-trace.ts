@@ -1,5 +1,5 @@
 /**
- * `irqcheck import-trace FILE`: replay a QEMU IOAPIC trace (issue 6) against a variant and the
+ * `irqcheck import-trace FILE`: replay a QEMU IOAPIC trace against a variant and the
  * reference, and print it the way `replay` prints a counterexample, each step labelled with
  * the trace line it came from (line 0 is the `--rte` preamble).
  *

@@ -23,6 +23,7 @@ import { checkResults } from "../properties/checker.ts";
 import type { ImplementationFactory, StepResult } from "../properties/implementation.ts";
 import { modelImplementation } from "../properties/reference-implementation.ts";
 import { formatCommand, formatStep } from "../properties/report.ts";
+import { closestAllowed } from "../properties/signature.ts";
 import { parse, parseCount } from "./args.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import type { Io } from "./io.ts";
@@ -44,7 +45,7 @@ FILE is a saved counterexample; SCENARIO one of ${Object.keys(SCENARIOS).join(",
 Every step is printed with the guest's serial lines and reads; the step where real QEMU diverges from
 the reference (guest-visible) is marked '>', and real QEMU is compared step by step with --variant
 (default: the counterexample's variant, else for split qemu-7.2 on QEMU 7.x and qemu-8.2 on newer, and
-reference for off). Disagreements are explained by a host quirk (Q1) or a known model error (M1-M3,
+reference for off). Disagreements are explained by a host quirk (Q1) or a known model error (M1, M2,
 impl/real/EVIDENCE.md) or reported as unexplained.
 --cpus N keeps the first N vCPUs of the topology (the guest runs 1 or 2; commands aimed at the
 others then reach no CPU). --iommu adds -device intel-iommu,intremap=on (default: when the
@@ -252,7 +253,7 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
     ? []
     : (() => {
         const d = reference.divergence;
-        const first = d.allowed[0];
+        const first = closestAllowed(d);
         return first === undefined ? [] : stepDiff({ ...first, trace: [] }, d.actual, ids);
       })();
   const machine = `-machine q35,kernel-irqchip=${s.machine.irqchip}${s.machine.iommu ? " -device intel-iommu,intremap=on" : ""}`;

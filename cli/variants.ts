@@ -1,5 +1,5 @@
 /** `irqcheck variants`: name, summary, what it mirrors, expected verdicts. */
-import { KNOWN_DIVERGENCES, PASSING_VARIANTS } from "../impl/manifest.ts";
+import { KNOWN_DIVERGENCES, kernelDivergences, PASSING_VARIANTS } from "../impl/manifest.ts";
 import { VARIANTS } from "../impl/variants/index.ts";
 import { defineCommand } from "./command.ts";
 import { EXIT } from "./errors.ts";
@@ -25,8 +25,8 @@ export async function variants(argv: readonly string[], io: Io): Promise<number>
     summary: v.summary,
     mirrors: v.mirrors,
     expected: PASSING_VARIANTS.includes(v.name)
-      ? "passes (KVM's D17 aside, which generators avoid)"
-      : `diverges: ${KNOWN_DIVERGENCES.filter((d) => d.variants.includes(v.name) && d.id !== "D17")
+      ? `passes (KVM's ${kernelDivergences(v.name).join(", ")} aside)`
+      : `diverges: ${KNOWN_DIVERGENCES.filter((d) => d.variants.includes(v.name))
           .map((d) => d.id)
           .join(", ")}`,
   }));

@@ -9,7 +9,8 @@ import { runCampaign } from "../properties/campaign.ts";
 import { PROPERTIES, type Property } from "../properties/checker.ts";
 import { findProfile, PROFILES } from "../properties/profiles/index.ts";
 import { huntVerdict } from "./hunt.ts";
-import { PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
+import { kernelDivergences, PASSING_VARIANTS, VERDICTS } from "./manifest.ts";
+import { triager } from "./triage.ts";
 import { findVariant } from "./variants/index.ts";
 
 const topology = defaultTopology();
@@ -40,16 +41,20 @@ describe("documented divergences are found within budget and shrink", () => {
   );
 });
 
-/** A campaign of `variant` on one profile, property and topology: the keys of its findings. */
-function campaignFindings(
+/**
+ * A campaign of `variant` on one profile, property and topology: its findings that need a
+ * userspace fix, i.e. all but those the kernel's own divergences (D8, D17, D23) explain alone.
+ */
+function findingsByDesign(
   variant: string,
   profile: string,
   property: Property,
   on: Topology,
   seed: number,
   runs: number,
-) {
+): string[] {
   const { v, p } = lookup(variant, profile);
+  const kernel = kernelDivergences(variant);
   const r = runCampaign({
     topology: on,
     variant,
@@ -59,27 +64,36 @@ function campaignFindings(
     seed,
     maxCommands: 40,
     runs,
+    triage: triager(v, null, on, property),
   });
   expect(r.runs).toBe(runs);
-  return r.findings.map((f) => f.key);
+  return r.findings
+    .filter((f) => !(f.classification?.known ?? []).some((e) => e.split("+").every((id) => kernel.includes(id))))
+    .map((f) => `${f.key} [${f.classification?.known.join(" ") ?? "?"}]`);
 }
 
 describe("passing variants", () => {
   const cases = PASSING_VARIANTS.flatMap((variant) =>
     Object.keys(PROFILES).flatMap((profile) => PROPERTIES.map((property) => [variant, profile, property] as const)),
   );
-  it.each(cases)("%s passes the %s profile under %s (800 runs, seed 2)", (variant, profile, property) => {
-    expect(campaignFindings(variant, profile, property, topology, 2, 800)).toEqual([]);
-  });
+  // A passing variant may show KVM's divergences (D23 in about 1.5% of uniform sequences, an
+  // illegal vector), and nothing a userspace fix explains.
+  it.each(cases)(
+    "%s passes the %s profile under %s (800 runs, seed 2), KVM's divergences aside",
+    (variant, profile, property) => {
+      expect(findingsByDesign(variant, profile, property, topology, 2, 800)).toEqual([]);
+    },
+  );
 });
 
 /**
  * The intx profile on the topology with assigned devices' INTx (pins 16 and 17): irqfd-cache,
- * which handles INTx in userspace, refines the reference. The budget is small; the long
- * form is `irqcheck fuzz --variant irqfd-cache --profile intx --topology intx --runs 1000000`.
+ * which handles INTx in userspace, refines the reference (KVM's divergences aside). The
+ * budget is small; the long form is
+ * `irqcheck fuzz --variant irqfd-cache --profile intx --topology intx --runs 1000000`.
  */
 describe("irqfd-cache on assigned devices' INTx", () => {
   it.each(PROPERTIES)("passes the intx profile on the intx topology under %s (2000 runs, seed 3)", (property) => {
-    expect(campaignFindings("irqfd-cache", "intx", property, TOPOLOGIES.intx as Topology, 3, 2000)).toEqual([]);
+    expect(findingsByDesign("irqfd-cache", "intx", property, TOPOLOGIES.intx as Topology, 3, 2000)).toEqual([]);
   });
 });

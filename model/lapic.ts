@@ -42,25 +42,38 @@ export function highestVector(words: readonly number[]): number {
   return -1;
 }
 
+/** Vectors 0x00-0x0F are reserved: a LAPIC does not accept them (SDM vol. 3 §10.5.2). */
+export const FIRST_LEGAL_VECTOR = 0x10;
+
 /**
  * Accept a fixed or lowest-priority interrupt (SDM §10.8.4): the TMR bit follows the
- * trigger mode, the IRR bit is set. A vector already pending in IRR coalesces.
+ * trigger mode, the IRR bit is set. A vector already pending in IRR coalesces. An illegal
+ * vector is rejected and recorded as "Received Illegal Vector" in the ESR (§10.5.3; the
+ * ESR is not modelled: the guest harness never reads it).
  */
 export function acceptInterrupt(l: LapicState, vector: number, level: boolean): void {
+  if (vector >= FIRST_LEGAL_VECTOR) latchInterrupt(l, vector, level);
+}
+
+/** Set TMR (per trigger mode) and IRR for a vector, legal or not. */
+export function latchInterrupt(l: LapicState, vector: number, level: boolean): void {
   setVector(l.tmr, vector, level);
   setVector(l.irr, vector, true);
 }
 
 /**
  * The vCPU takes an interrupt (SDM §10.8.3.1): the highest IRR vector whose priority
- * class (vector[7:4]) is above the processor priority (the highest in-service class;
- * TPR is 0) moves from IRR to ISR. Returns the vector, or null if none is deliverable.
+ * class (vector[7:4]) is above the processor priority class PPR[7:4] (the highest
+ * in-service class, 0 when none; TPR is 0) moves from IRR to ISR. Returns the vector, or
+ * null if none is deliverable. A class-0 vector in IRR (only KVM puts one there) is
+ * therefore never taken.
  */
 export function dispatch(l: LapicState): number | null {
   const v = highestVector(l.irr);
   if (v < 0) return null;
   const inService = highestVector(l.isr);
-  if (inService >= 0 && v >>> 4 <= inService >>> 4) return null;
+  const processorPriorityClass = inService >= 0 ? inService >>> 4 : 0;
+  if (v >>> 4 <= processorPriorityClass) return null;
   setVector(l.irr, v, false);
   setVector(l.isr, v, true);
   return v;

@@ -1,6 +1,6 @@
 /**
  * MSI address/data formats (semantics.md §7.1-7.2, §1.10, §3.3/§6.6 extended destination ID)
- * and MSI-X per-vector mask and pending bits (PCI 3.0 §6.8.2; issue 2 "MSI devices").
+ * and MSI-X per-vector mask and pending bits (PCI 3.0 §6.8.2).
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";

@@ -24,7 +24,9 @@
  * - iec.invalidate: global, and index 0 and 1 with mask 0 (3).
  * - ir.control: on with CFI set (compatibility-format IOAPIC messages still pass, so the
  *   `ioapic` bugs stay reachable with IR on), and off (2).
- * - msi.program of vector 0 of device 0: remappable, handle 0 or 1, SHV, data 0 (2);
+ * - msi.program of vector 0 of device 0: remappable, handle 0 or 1, no SHV, the data of
+ *   the vector's own edge vector (2): fired with remapping off it is read as a compatibility
+ *   message, and a data of 0 would be the illegal vector 0 (SDM §10.5.2, D23);
  *   msi.mask masked / unmasked (2); msi.fire (1). Entries reset masked.
  * - logical and lowest-priority destinations (5), the model's choice points: P's low word
  *   level, unmasked, logical, lowest priority; P's high word with the logical bitmap of
@@ -38,9 +40,9 @@
  */
 import { type Command, rteHighReg, rteLowReg } from "../model/commands.ts";
 import { logicalId, type Topology } from "../model/topology.ts";
-import { irteHex, msiRemappableAddress, rteHighCompat, rteLow } from "./profiles/encode.ts";
+import { irteHex, msiData, msiRemappableAddress, rteHighCompat, rteLow } from "./profiles/encode.ts";
 import { BUSY_PINS } from "./profiles/uniform.ts";
-import { irteVectors, pinVectors } from "./profiles/vectors.ts";
+import { irteVectors, msiVectors, pinVectors } from "./profiles/vectors.ts";
 
 export type AlphabetName = "ioapic" | "msi" | "full";
 
@@ -96,8 +98,8 @@ function msiCommands(topology: Topology, handles: readonly number[]): Command[] 
     op: "msi.program",
     dev: 0,
     vec: 0,
-    address: msiRemappableAddress(handle, true),
-    data: 0,
+    address: msiRemappableAddress(handle, false),
+    data: msiData(msiVectors(0, false)[0]), // device 0 vector 0 is MSI ordinal 0
   }));
   out.push(
     { op: "msi.mask", dev: 0, vec: 0, masked: true },

@@ -12,7 +12,7 @@ import type { Divergence } from "./checker.ts";
 import type { FaultInfo } from "./fault.ts";
 import { commandToJson, type Issue, issuesFromZod, type Parsed, parseCommands } from "./language.ts";
 import { formatCommand } from "./report.ts";
-import { formatSignature, parseSignature, type Signature } from "./signature.ts";
+import { closestAllowed, formatSignature, parseSignature, type Signature } from "./signature.ts";
 import { parseTopology } from "./topology-file.ts";
 
 export const COUNTEREXAMPLE_FORMAT = "irqcheck-counterexample";
@@ -104,7 +104,7 @@ export function titleOf(variant: string, d: Divergence, apicIds: readonly number
     if (o.kind === "fault") return `fault 0x${o.reason.toString(16)} for index ${o.index}`;
     return formatObservation(o);
   };
-  const expected = d.allowed[0]?.observations ?? [];
+  const expected = closestAllowed(d)?.observations ?? [];
   const did = what(d.actual.observations);
   const should = what(expected);
   const base = `${variant}: step #${d.step} ${formatCommand(d.command)}`;

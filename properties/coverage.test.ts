@@ -27,11 +27,13 @@ function measure(profile: string, runs: number, on: Topology = topology): Map<st
 
 /**
  * Floors a little under what each profile measured when it was written (1000 sequences,
- * seed 7; the closing notes of issues 2 and 3 give the full tables; the source-ID, RH and
- * lowest-priority rows measured: uniform compatibility RH=1 6.4%, lowest-priority MSI
- * 0.9%, lowest-priority delivery 6.4%; ir SQ decides 1.4%, bus range 0.9%, fault 0x26
- * 1.4%, remapped RH=1 0.3%, remapped lowest priority 0.6%; devices SQ decides 2.6%, bus
- * range 0.9%, fault 0x26 2.2%). A generator change that stops reaching a case fails here.
+ * seed 7; the first closing notes give the full tables; the source-ID, RH and
+ * lowest-priority rows measured: uniform compatibility RH=1 6.4% (2.0% once remappable
+ * messages mostly went without SHV: fired with remapping off, SHV had read as RH),
+ * lowest-priority MSI 0.9%, lowest-priority delivery 6.4%; ir SQ decides 1.4%, bus range
+ * 0.9%, fault 0x26 1.4%, remapped RH=1 0.3%, remapped lowest priority 0.6%; devices SQ
+ * decides 2.6%, bus range 0.9%, fault 0x26 2.2%). A generator change that stops reaching a
+ * case fails here.
  */
 const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
   uniform: [
@@ -48,7 +50,7 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["pending MSI-X released on unmask", 0.04],
     ["MSI-X delivery", 0.08],
     ["nondeterministic step", 0.005],
-    ["compatibility MSI with RH=1", 0.04],
+    ["compatibility MSI with RH=1", 0.015],
     ["compatibility lowest-priority MSI", 0.005],
     ["lowest-priority delivery", 0.04],
   ],

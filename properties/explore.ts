@@ -1,5 +1,5 @@
 /**
- * Exhaustive bounded exploration (issue 5): breadth-first over every command sequence up
+ * Exhaustive bounded exploration: breadth-first over every command sequence up
  * to a depth, from a finite alphabet, as TLC explores a TLA+ spec. A node is the pair
  * (the set of reference states still consistent with the run — what RefinementCursor
  * follows —, the implementation's state); pairs are hashed over a canonical encoding

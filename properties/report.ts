@@ -8,7 +8,7 @@ import type { Command } from "../model/commands.ts";
 import { formatObservation, type Observation } from "../model/observations.ts";
 import type { GuestVisible } from "../model/visible.ts";
 import type { Divergence, HistoryEntry } from "./checker.ts";
-import { differenceKind } from "./signature.ts";
+import { closestAllowed, differenceKind } from "./signature.ts";
 
 export function formatCommand(c: Command): string {
   switch (c.op) {
@@ -85,7 +85,7 @@ export function formatDivergence(d: Divergence, cpuApicIds: readonly number[]): 
     lines.push(`    reference ${allowed.length > 1 ? `outcome ${i + 1}` : "expects"}: ${observations(a.observations)}`);
   });
   lines.push(`    implementation did: ${observations(d.actual.observations)}`);
-  const first = allowed[0];
+  const first = closestAllowed(d);
   if (first !== undefined) {
     lines.push(`    difference: ${differenceKind(first, d.actual)}`);
     for (const l of visibleDiff(first.visible, d.actual.visible, cpuApicIds)) lines.push(`    ${l}`);

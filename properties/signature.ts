@@ -71,6 +71,65 @@ export function differenceKind(expected: AllowedOutcome, actual: AllowedOutcome)
   );
 }
 
+/** Observations as comparable keys, in order. */
+const keys = (obs: readonly Observation[]) => obs.map((o) => JSON.stringify(o));
+
+/** How many keys one list has that the other lacks (multisets). */
+function unmatched(a: readonly string[], b: readonly string[]): number {
+  const rest = [...b];
+  let n = 0;
+  for (const k of a) {
+    const i = rest.indexOf(k);
+    if (i < 0) n++;
+    else rest.splice(i, 1);
+  }
+  return n + rest.length;
+}
+
+/** Differing words of two equally shaped word lists. */
+const wordsApart = (a: readonly number[], b: readonly number[]) => a.filter((w, i) => w !== b[i]).length;
+
+function visibleDistance(e: GuestVisible, a: GuestVisible): number {
+  const lapicWords = (v: GuestVisible) => v.lapics.flatMap((l) => [...l.irr, ...l.isr, ...l.tmr]);
+  return (
+    wordsApart(e.rtes, a.rtes) +
+    wordsApart(lapicWords(e), lapicWords(a)) +
+    e.msiPending.filter((p, i) => p !== a.msiPending[i]).length +
+    (JSON.stringify(e.faultRecords) === JSON.stringify(a.faultRecords) && e.faultOverflow === a.faultOverflow ? 0 : 1)
+  );
+}
+
+/**
+ * How far what happened is from an allowed outcome: a read, then a fault, then a delivery
+ * that differs outweighs any amount of register state.
+ */
+function outcomeDistance(expected: AllowedOutcome, actual: AllowedOutcome): number {
+  const reads = (o: readonly Observation[]) => keys(o.filter((x) => x.kind === "read"));
+  const others = (o: readonly Observation[], kind: string) => keys(o.filter((x) => x.kind === kind));
+  return (
+    1_000_000 * unmatched(reads(expected.observations), reads(actual.observations)) +
+    10_000 * unmatched(others(expected.observations, "fault"), others(actual.observations, "fault")) +
+    100 * unmatched(others(expected.observations, "deliver"), others(actual.observations, "deliver")) +
+    visibleDistance(expected.visible, actual.visible)
+  );
+}
+
+/** The allowed outcome closest to what happened (the first of equals), which signatures are computed against. */
+export function closestOutcome(allowed: readonly AllowedOutcome[], actual: AllowedOutcome): AllowedOutcome | undefined {
+  let best: AllowedOutcome | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const o of allowed) {
+    const d = outcomeDistance(o, actual);
+    if (d < bestDistance) [best, bestDistance] = [o, d];
+  }
+  return best;
+}
+
+/** The reference outcome a divergence is described against: the one closest to what happened. */
+export function closestAllowed(d: Divergence): AllowedOutcome | undefined {
+  return closestOutcome(d.allowed, d.actual);
+}
+
 export interface Signature {
   readonly variant: string;
   readonly property: string;
@@ -83,7 +142,7 @@ export function signatureOf(variant: string, d: Divergence): Signature {
     const op = d.fault.atReset === true ? "reset" : d.command.op;
     return { variant, property: d.property, op, difference: `implementation-${d.fault.kind}` };
   }
-  const expected = d.allowed[0] ?? { observations: [], visible: d.actual.visible };
+  const expected = closestAllowed(d) ?? { observations: [], visible: d.actual.visible };
   return { variant, property: d.property, op: d.command.op, difference: differenceKind(expected, d.actual) };
 }
 

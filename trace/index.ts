@@ -1,4 +1,4 @@
-/** Trace import (issue 6): QEMU `log`-backend traces -> irqcheck commands. */
+/** Trace import: QEMU `log`-backend traces -> irqcheck commands. */
 export type { ImportOptions } from "./import.ts";
 export { importQemuTrace } from "./import.ts";
 export type { Result, TraceIssue, TraceIssueCode } from "./issues.ts";

@@ -7,7 +7,7 @@
 import { formatObservation, type Observation } from "../../model/observations.ts";
 import type { Divergence } from "../../properties/checker.ts";
 import { formatCommand, visibleDiff } from "../../properties/report.ts";
-import { differenceKind } from "../../properties/signature.ts";
+import { closestAllowed, differenceKind } from "../../properties/signature.ts";
 import { type Child, h } from "./markup.ts";
 
 function observationList(obs: readonly Observation[]): Child {
@@ -52,7 +52,7 @@ function visibleDifferences(d: Divergence, apicIds: readonly number[]): Child {
 }
 
 export function divergencePanel(d: Divergence, apicIds: readonly number[]): Child {
-  const first = d.allowed[0];
+  const first = closestAllowed(d);
   const kind = first === undefined ? "" : `: ${differenceKind(first, d.actual)}`;
   return h(
     "section",

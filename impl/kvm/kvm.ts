@@ -119,10 +119,14 @@ export class Kvm {
     }
   }
 
-  /** `__apic_accept_irq` for a fixed interrupt: TMR follows the trigger mode, IRR is set. */
+  /**
+   * `__apic_accept_irq` for a fixed interrupt: TMR follows the trigger mode, IRR is set,
+   * with no check for an illegal vector (0x00-0x0F): KVM latches it in IRR, and
+   * `apic_has_interrupt_for_ppr` never dispatches it (class 0 is never above PPR) (D23).
+   */
   protected apic_accept_irq(cpu: number, vector: number, level: boolean): void {
     const l = this.lapics[cpu];
-    if (l !== undefined) lapic.acceptInterrupt(l, vector, level);
+    if (l !== undefined) lapic.latchInterrupt(l, vector, level);
   }
 
   /** `vcpu_scan_ioapic` in split mode: `kvm_scan_ioapic_routes` over GSIs 0..23. */

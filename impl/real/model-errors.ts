@@ -2,7 +2,8 @@
  * Disagreements between a real QEMU + KVM and a TypeScript variant that are known errors of
  * the models (or of a kernel the variant does not describe), recognised exactly so that a
  * campaign reports them apart from news. Evidence, reproductions and the systems they were
- * seen on: impl/real/EVIDENCE.md.
+ * seen on: impl/real/EVIDENCE.md. (M3, vectors 0x00-0x0F, is settled: the variants latch
+ * them in IRR as KVM does, and the reference rejects them; known divergence D23.)
  */
 
 import type { Command } from "../../model/commands.ts";
@@ -38,15 +39,6 @@ export const EOI_WITHOUT_PENDING_CLAUSE: ModelError = {
   id: "M2",
   summary:
     "cpu.eoi not forwarded to the IOAPIC (Remote IRR kept): this KVM has no pending-EOI clause, the variant assumes it",
-};
-
-/**
- * M3: vectors 0x00-0x0F are illegal for the LAPIC (SDM vol. 3 §10.5.3, "Received Illegal
- * Vector"); real KVM differs from the variant only in those vectors' IRR/ISR/TMR bits.
- */
-export const ILLEGAL_VECTOR: ModelError = {
-  id: "M3",
-  summary: "differs only in vectors 0x00-0x0F, which the LAPIC must not accept (SDM: illegal vector, ESR)",
 };
 
 export interface RunContext {
@@ -102,20 +94,8 @@ function eoiNotForwarded(ctx: RunContext, d: Disagreement): boolean {
   return variantForwarded && readsAgree(d) && visibleEqual(onlyLapic, d.actual.visible);
 }
 
-const LOW_VECTORS = 0xffff;
-function withoutLowVectors(v: GuestVisible): GuestVisible {
-  const clear = (words: readonly number[]) => words.map((w, i) => (i === 0 ? (w & ~LOW_VECTORS) >>> 0 : w));
-  return { ...v, lapics: v.lapics.map((l) => ({ irr: clear(l.irr), isr: clear(l.isr), tmr: clear(l.tmr) })) };
-}
-
-/** M3: equal once vectors 0x00-0x0F are left out of every LAPIC. */
-function lowVectorsOnly(d: Disagreement): boolean {
-  return readsAgree(d) && visibleEqual(withoutLowVectors(d.expected.visible), withoutLowVectors(d.actual.visible));
-}
-
 /** The known model error that explains a disagreement exactly, or null. */
 export function modelError(ctx: RunContext, d: Disagreement): ModelError | null {
-  if (lowVectorsOnly(d)) return ILLEGAL_VECTOR;
   if (lineReassert(ctx, d)) return LINE_REASSERT;
   if (eoiNotForwarded(ctx, d)) return EOI_WITHOUT_PENDING_CLAUSE;
   return null;

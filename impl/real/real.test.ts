@@ -1,5 +1,5 @@
 /**
- * Acceptance cases of issue 7 in a real QEMU + KVM guest, one boot per machine
+ * The seed-bug acceptance cases in a real QEMU + KVM guest, one boot per machine
  * configuration: real QEMU 7.2 against the reference (checker, guest-visible) and against
  * the qemu-7.2 variant (agreement, step by step). Expected outcomes: shared/docs/real-qemu.md
  * and semantics.md D1-D3; the host quirk Q1: quirks.ts.

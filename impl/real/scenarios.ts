@@ -1,72 +1,85 @@
 /**
- * The acceptance scenarios of issue 7 as command sequences (pin 10, vector 0x41), with the
- * outcome real QEMU 7.2 shows (shared/docs/real-qemu.md, semantics.md D1-D3).
+ * The seed-bug acceptance scenarios as command sequences (pin 10, vector 0x41), with the
+ * outcome real QEMU 7.2 shows (shared/docs/real-qemu.md, semantics.md D1-D3), built with
+ * the scenario library's encoders.
  */
-import { formatHexWords } from "../../model/bits.ts";
-import { type Command, rteHighReg, rteLowReg } from "../../model/commands.ts";
+
+import { get32 } from "../../model/bits.ts";
+import type { Command } from "../../model/commands.ts";
+import { RteLow } from "../../model/ioapic.ts";
+import {
+  accept,
+  eoi,
+  invalidate,
+  invalidateAll,
+  irteWrite,
+  line,
+  lowReg,
+  pulse,
+  read,
+  writeHigh,
+  writeLow,
+} from "../../properties/scenarios/build.ts";
 
 export const PIN = 10;
-const lo = rteLowReg(PIN);
-const hi = rteHighReg(PIN);
-const LEVEL = 1 << 15;
-const MASK = 1 << 16;
-const write = (reg: number, value: number): Command => ({ op: "ioapic.write", reg, value: value >>> 0 });
+const level = (vector: number, masked = false) => writeLow(PIN, { vector, level: true, masked });
+const toApic = (dest: number) => writeHigh(PIN, { vector: 0, dest });
+const raise = line(PIN, 1);
+const lower = line(PIN, 0);
 
 /** Seed bug (D1): level RTE routed to APIC 1 unmasked; mask; dest := 0; raise; unmask. */
 export const seedScenario: readonly Command[] = [
-  write(hi, 1 << 24),
-  write(lo, LEVEL | 0x41),
-  write(lo, MASK | LEVEL | 0x41),
-  write(hi, 0),
-  { op: "line.set", pin: PIN, level: 1 },
-  write(lo, LEVEL | 0x41),
+  toApic(1),
+  level(0x41),
+  level(0x41, true),
+  toApic(0),
+  raise,
+  level(0x41),
 ];
 
 /** D2: vector 0x41 unmasked; mask; vector := 0x40 while masked; raise; unmask. */
 export const vectorChangeScenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, LEVEL | 0x41),
-  write(lo, MASK | LEVEL | 0x41),
-  write(lo, MASK | LEVEL | 0x40),
-  { op: "line.set", pin: PIN, level: 1 },
-  write(lo, LEVEL | 0x40),
+  toApic(0),
+  level(0x41),
+  level(0x41, true),
+  level(0x40, true),
+  raise,
+  level(0x40),
 ];
 
-/** A present, level, fixed, physical IRTE (VT-d §9.10) for an xAPIC destination. */
-export function irte(dest: number, vector: number): string {
-  return formatHexWords([0x11 | (vector << 16), (dest & 0xff) << 8, 0, 0], 32);
-}
-/** Remappable RTE high word (VT-d §5.1.5.1): format bit 48, handle in bits 63:49. */
-const remappable = (handle: number): number => (1 << 16) | (handle << 17);
+/** IRTE `index`: present, level, fixed, physical (VT-d §9.10), to an xAPIC destination. */
+const levelIrte = (index: number, dest: number, vector: number) => irteWrite(index, { dest, vector, level: true });
+/** The RTE in remappable format (VT-d §5.1.5.1) with interrupt index `handle`. */
+const remapped = (handle: number) => writeHigh(PIN, { vector: 0, remap: handle });
 
 const irOn: readonly Command[] = [
   { op: "ir.table", sizeLog2: 0, eime: false },
-  { op: "iec.invalidate", global: true },
+  invalidateAll,
   { op: "ir.control", ire: true, cfi: false },
 ];
 
 /** D1 with IR: RTE handle 0 (IRTE0 -> APIC 1, 0x41) unmasked; mask; handle := 1 (IRTE1 -> APIC 0, 0x42); raise; unmask. */
 export const irHandleChangeScenario: readonly Command[] = [
-  { op: "irte.write", index: 0, irte: irte(1, 0x41) },
-  { op: "irte.write", index: 1, irte: irte(0, 0x42) },
+  levelIrte(0, 1, 0x41),
+  levelIrte(1, 0, 0x42),
   ...irOn,
-  write(hi, remappable(0)),
-  write(lo, LEVEL | 0x41),
-  write(lo, MASK | LEVEL | 0x41),
-  write(hi, remappable(1)),
-  { op: "line.set", pin: PIN, level: 1 },
-  write(lo, LEVEL | 0x41),
+  remapped(0),
+  level(0x41),
+  level(0x41, true),
+  remapped(1),
+  raise,
+  level(0x41),
 ];
 
 /** D3: IRTE0 (-> APIC 0, 0x41) routed; IRTE0 := not present; IEC invalidate index 0; raise. */
 export const irInvalidIrteScenario: readonly Command[] = [
-  { op: "irte.write", index: 0, irte: irte(0, 0x41) },
+  levelIrte(0, 0, 0x41),
   ...irOn,
-  write(hi, remappable(0)),
-  write(lo, LEVEL | 0x41),
-  { op: "irte.write", index: 0, irte: "0x0" },
-  { op: "iec.invalidate", global: false, index: 0, mask: 0 },
-  { op: "line.set", pin: PIN, level: 1 },
+  remapped(0),
+  level(0x41),
+  irteWrite(0, { dest: 0, vector: 0, present: false }),
+  invalidate(0),
+  raise,
 ];
 
 /**
@@ -75,18 +88,16 @@ export const irInvalidIrteScenario: readonly Command[] = [
  * accept, the EOI clears it and Remote IRR; kvm_pvm split: ISR stays empty, Remote IRR stays.
  */
 export const acceptEoiScenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, LEVEL | 0x41),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 0 },
-  { op: "line.set", pin: PIN, level: 0 },
-  { op: "cpu.eoi", cpu: 0 },
-  { op: "ioapic.read", reg: lo },
+  toApic(0),
+  level(0x41),
+  raise,
+  accept(0),
+  lower,
+  eoi(0),
+  read(lowReg(PIN)),
 ];
 
 const PIN_B = 11;
-const loB = rteLowReg(PIN_B);
-const hiB = rteHighReg(PIN_B);
 
 /**
  * D8: level 0x41 on pin 10 in service on APIC 0, the line lowered; unmasked vector := 0x42
@@ -95,15 +106,15 @@ const hiB = rteHighReg(PIN_B);
  * KVM: no level route carries 0x41, so the EOI never leaves the LAPIC.
  */
 export const d8Scenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, LEVEL | 0x41),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 0 },
-  { op: "line.set", pin: PIN, level: 0 },
-  write(lo, LEVEL | 0x42),
-  write(lo, MASK | LEVEL | 0x41),
-  { op: "cpu.eoi", cpu: 0 },
-  { op: "ioapic.read", reg: lo },
+  toApic(0),
+  level(0x41),
+  raise,
+  accept(0),
+  lower,
+  level(0x42),
+  level(0x41, true),
+  eoi(0),
+  read(lowReg(PIN)),
 ];
 
 /**
@@ -113,16 +124,16 @@ export const d8Scenario: readonly Command[] = [
  * route targets APIC 0), so the EOI is forwarded and clears it.
  */
 export const d17Scenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, LEVEL | 0x41),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 0 },
-  { op: "line.set", pin: PIN, level: 0 },
-  write(hiB, 0),
-  write(loB, 0x41),
-  { op: "line.pulse", pin: PIN_B },
-  { op: "cpu.eoi", cpu: 0 },
-  { op: "ioapic.read", reg: lo },
+  toApic(0),
+  level(0x41),
+  raise,
+  accept(0),
+  lower,
+  writeHigh(PIN_B, { vector: 0, dest: 0 }),
+  writeLow(PIN_B, { vector: 0x41 }),
+  pulse(PIN_B),
+  eoi(0),
+  read(lowReg(PIN)),
 ];
 
 /**
@@ -132,14 +143,14 @@ export const d17Scenario: readonly Command[] = [
  * without it APIC 1's EOI-exit bitmap lost 0x41 at the retarget and Remote IRR stays.
  */
 export const eoiRetargetScenario: readonly Command[] = [
-  write(hi, 1 << 24),
-  write(lo, LEVEL | 0x41),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 1 },
-  { op: "line.set", pin: PIN, level: 0 },
-  write(hi, 0),
-  { op: "cpu.eoi", cpu: 1 },
-  { op: "ioapic.read", reg: lo },
+  toApic(1),
+  level(0x41),
+  raise,
+  accept(1),
+  lower,
+  toApic(0),
+  eoi(1),
+  read(lowReg(PIN)),
 ];
 
 /**
@@ -148,25 +159,55 @@ export const eoiRetargetScenario: readonly Command[] = [
  * assertion of an edge pin as an edge and delivers 0x41 again.
  */
 export const lineReassertScenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, 0x41),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 0 },
-  { op: "cpu.eoi", cpu: 0 },
-  { op: "line.set", pin: PIN, level: 1 },
+  toApic(0),
+  writeLow(PIN, { vector: 0x41 }),
+  raise,
+  accept(0),
+  eoi(0),
+  raise,
 ];
 
-/** M3: edge vector 0x00 on pin 10 to APIC 0; raise; accept. SDM: an illegal vector, never accepted. */
-export const vectorZeroScenario: readonly Command[] = [
-  write(hi, 0),
-  write(lo, 0x00),
-  { op: "line.set", pin: PIN, level: 1 },
-  { op: "cpu.accept", cpu: 0 },
+/**
+ * D23 (was M3): edge vector 0x00 on pin 10 to APIC 0; raise; accept. SDM: an illegal
+ * vector, never accepted; KVM sets its IRR bit and never dispatches it.
+ */
+export const vectorZeroScenario: readonly Command[] = [toApic(0), writeLow(PIN, { vector: 0x00 }), raise, accept(0)];
+
+/**
+ * D2e: a level RTE (unmasked first, so that every QEMU builds its route), masked; the line
+ * asserted (QEMU's irr holds it); the pin switched to edge and unmasked. 82093AA: the input
+ * did not transition, no edge, nothing sent; QEMU's ioapic_service finds the irr bit on an
+ * edge pin and delivers 0x41 (7.2 through the level route it has not refreshed yet, D1).
+ */
+export const levelToEdgeScenario: readonly Command[] = [
+  toApic(0),
+  level(0x41),
+  level(0x41, true),
+  raise,
+  writeLow(PIN, { vector: 0x41 }),
 ];
 
-/** Remote IRR of an RTE low word (82093AA §3.2.4, bit 14). */
+/**
+ * D18: a masked edge RTE; the line asserted; the pin switched to level and unmasked.
+ * 82093AA: a level input that is asserted is sent once unmasked; QEMU's ioapic_set_irq
+ * ignored the assert of the masked edge pin, so its irr is clear and nothing is sent.
+ */
+export const edgeToLevelScenario: readonly Command[] = [
+  toApic(0),
+  writeLow(PIN, { vector: 0x41, masked: true }),
+  raise,
+  level(0x41),
+];
+
+/**
+ * D10b: remapping on with CFI clear (Linux's order); a compatibility-format RTE to APIC 0,
+ * raised. VT-d: blocked, fault 0x25 recorded; QEMU passes compatibility format through.
+ */
+export const compatBlockedScenario: readonly Command[] = [...irOn, toApic(0), writeLow(PIN, { vector: 0x41 }), raise];
+
+/** Remote IRR of an RTE low word (82093AA §3.2.4). */
 export function remoteIrr(rteLow: number | undefined): boolean {
-  return (((rteLow ?? 0) >>> 14) & 1) === 1;
+  return get32(rteLow ?? 0, RteLow.remoteIrr) === 1;
 }
 
 /** The scenarios above by name, for `irqcheck real NAME` (2-vCPU topology `small`). */
@@ -207,8 +248,20 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
     title: "M1: edge 0x41 raised, accepted, EOI'd; line.set 1 again with the line already high",
     commands: lineReassertScenario,
   },
+  "level-to-edge": {
+    title: "D2e: level pin 10 routed, masked, raised; switched to edge and unmasked (no transition)",
+    commands: levelToEdgeScenario,
+  },
+  "edge-to-level": {
+    title: "D18: masked edge pin 10 raised; switched to level and unmasked (the line is high)",
+    commands: edgeToLevelScenario,
+  },
+  "compat-blocked": {
+    title: "D10b: IR on with CFI clear; compatibility-format RTE to APIC ID 0; raise (VT-d: fault 0x25)",
+    commands: compatBlockedScenario,
+  },
   "vector-0": {
-    title: "M3: edge RTE with vector 0x00; raise; accept (vectors 0-15 are illegal for the LAPIC)",
+    title: "D23: edge RTE with vector 0x00; raise; accept (illegal for the LAPIC; KVM latches it in IRR)",
     commands: vectorZeroScenario,
   },
 };

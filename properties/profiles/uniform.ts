@@ -189,22 +189,28 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
       level: oneof([5, elements([false])], [1, elements([true])]),
       remappable: bool,
       handle: int(0, topology.irtEntries),
+      subhandleValid: oneof([7, elements([false])], [1, elements([true])]),
     }),
-    (f): Command => ({
-      op: "msi.program",
-      dev: f.v.dev,
-      vec: f.v.vec,
-      address: f.remappable
-        ? msiRemappableAddress(f.handle, true)
-        : msiCompatAddress(f.dest.dest, f.dest.destMode, f.redirectionHint),
-      data: f.remappable
-        ? 0
-        : msiData(
-            pick(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec), f.level), f.which, f.level),
-            f.level,
-            f.deliveryMode,
-          ),
-    }),
+    (f): Command => {
+      const data = msiData(
+        pick(msiVectors(msiOrdinal(topology, f.v.dev, f.v.vec), f.level), f.which, f.level),
+        f.level,
+        f.deliveryMode,
+      );
+      return {
+        op: "msi.program",
+        dev: f.v.dev,
+        vec: f.v.vec,
+        address: f.remappable
+          ? msiRemappableAddress(f.handle, f.subhandleValid)
+          : msiCompatAddress(f.dest.dest, f.dest.destMode, f.redirectionHint),
+        // A remappable message's data is its subhandle (VT-d §5.1.2.2), 0 as Linux writes it,
+        // and ignored without SHV; fired with remapping off, it is read as a compatibility
+        // message, whose vector 0 is illegal (SDM §10.5.2), so most messages without SHV
+        // carry a usable vector.
+        data: f.remappable && f.subhandleValid ? 0 : data,
+      };
+    },
   );
 }
 

@@ -1,4 +1,4 @@
-/** The scenario library (issue 6): every named scenario, and how to run them. */
+/** The scenario library: every named scenario, and how to run them. */
 import { INTX_SCENARIOS } from "./intx.ts";
 import { IOAPIC_SCENARIOS } from "./ioapic.ts";
 import { REMAPPING_SCENARIOS } from "./remapping.ts";

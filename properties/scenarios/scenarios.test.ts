@@ -1,5 +1,5 @@
 /**
- * The scenario library (issue 6): well-formed, the reference model allows exactly the
+ * The scenario library: well-formed, the reference model allows exactly the
  * outcomes each scenario writes down from the spec, and every variant's result is computed
  * and, where it diverges, explained by a known divergence of impl/manifest.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The scenario library's data (issue 6): named, hand-written command sequences whose expected
+ * The scenario library's data: named, hand-written command sequences whose expected
  * reference observations come from the specification, not from the model.
  */
 import type { Command } from "../../model/commands.ts";

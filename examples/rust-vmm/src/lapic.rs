@@ -29,19 +29,23 @@ fn highest(words: &[u32; 8]) -> Option<u32> {
 
 impl Lapic {
     /// A fixed or lowest-priority interrupt arrives (SDM §10.8.4): TMR follows the trigger
-    /// mode, IRR is set (a vector already pending coalesces).
+    /// mode, IRR is set (a vector already pending coalesces). Vectors 0x00-0x0F are
+    /// illegal and rejected (SDM §10.5.2; the ESR is not kept).
     pub fn accept(&mut self, vector: u32, level: bool) {
+        if vector < 0x10 {
+            return;
+        }
         set(&mut self.tmr, vector, level);
         set(&mut self.irr, vector, true);
     }
 
-    /// The vCPU takes the highest IRR vector whose class is above the highest in service.
+    /// The vCPU takes the highest IRR vector whose class is above the processor priority
+    /// class (the highest in service, 0 when none; SDM §10.8.3.1).
     pub fn dispatch(&mut self) {
         if let Some(v) = highest(&self.irr) {
-            if let Some(s) = highest(&self.isr) {
-                if v >> 4 <= s >> 4 {
-                    return;
-                }
+            let priority = highest(&self.isr).map_or(0, |s| s >> 4);
+            if v >> 4 <= priority {
+                return;
             }
             set(&mut self.irr, v, false);
             set(&mut self.isr, v, true);
