@@ -177,7 +177,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     fixedBy: CACHES,
     fix: { add: ireIecNotify },
     realSystem:
-      "Not run yet: the IOAPIC path can show it (routes built with remapping off, then IRE set without SIRTP); no scenario written.",
+      "irqcheck real ire-without-notify --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 keep the route built with remapping off after IRE is set (0x41 to APIC ID 0 instead of IRTE 0's 0x42 to APIC ID 1), as the variants say.",
   },
   {
     id: "D10b",

@@ -205,6 +205,23 @@ export const edgeToLevelScenario: readonly Command[] = [
  */
 export const compatBlockedScenario: readonly Command[] = [...irOn, toApic(0), writeLow(PIN, { vector: 0x41 }), raise];
 
+/**
+ * D10a: the table set up (SIRTP: QEMU refreshes every route, remapping still off) and IRTE 0
+ * written (-> APIC 1, 0x42); a remappable RTE with handle 0 routed while remapping is off
+ * (QEMU passes the message through untranslated); IRE set; raise. VT-d: translated through
+ * IRTE 0 (0x42 to APIC 1); QEMU sends no IEC notify on IRE, so KVM keeps the pass-through
+ * route (vector 0x41 to the APIC ID the handle bits decode as, 0).
+ */
+export const ireWithoutNotifyScenario: readonly Command[] = [
+  { op: "ir.table", sizeLog2: 0, eime: false },
+  levelIrte(0, 1, 0x42),
+  invalidateAll,
+  remapped(0),
+  level(0x41),
+  { op: "ir.control", ire: true, cfi: false },
+  raise,
+];
+
 /** Remote IRR of an RTE low word (82093AA §3.2.4). */
 export function remoteIrr(rteLow: number | undefined): boolean {
   return get32(rteLow ?? 0, RteLow.remoteIrr) === 1;
@@ -259,6 +276,10 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
   "compat-blocked": {
     title: "D10b: IR on with CFI clear; compatibility-format RTE to APIC ID 0; raise (VT-d: fault 0x25)",
     commands: compatBlockedScenario,
+  },
+  "ire-without-notify": {
+    title: "D10a: remappable RTE routed with remapping off; IRE set (no IEC notify); raise",
+    commands: ireWithoutNotifyScenario,
   },
   "vector-0": {
     title: "D23: edge RTE with vector 0x00; raise; accept (illegal for the LAPIC; KVM latches it in IRR)",
