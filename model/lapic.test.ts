@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Command, MachineState, Observation, Topology } from "./index.ts";
 import { step } from "./index.ts";
+import { dispatch, lapicReset, latchInterrupt } from "./lapic.ts";
 import {
   DM,
   delivered,
@@ -75,6 +76,15 @@ describe("acceptance: IRR, TMR and coalescing (semantics.md §5.3, §7.3)", () =
     expect(lapicOf(e.state, 1)).toEqual({ irr: [0x50], isr: [0x50], tmr: [] });
   });
 
+  it("vectors 0x00-0x0F are illegal and rejected: no IRR or TMR bit; 0x10 is accepted (SDM §10.5.2)", () => {
+    for (const vector of [0x00, 0x01, 0x0f]) {
+      const r = run(T, send(1, vector, { level: true }));
+      expect(deliveries(r.last)).toHaveLength(1);
+      expect(lapicOf(r.state, 1)).toEqual({ irr: [], isr: [], tmr: [] });
+    }
+    expect(lapicOf(run(T, send(1, 0x10)).state, 1).irr).toEqual([0x10]);
+  });
+
   it("NMI, SMI and INIT do not enter IRR (only fixed and lowest priority do)", () => {
     for (const dm of [DM.nmi, DM.smi, DM.init]) {
       const r = run(T, send(1, 0x50, { deliveryMode: dm }));
@@ -85,6 +95,15 @@ describe("acceptance: IRR, TMR and coalescing (semantics.md §5.3, §7.3)", () =
 });
 
 describe("dispatch in priority order (semantics.md §7.3 'Dispatch')", () => {
+  it("a class-0 vector in IRR (as KVM latches one) is never taken, even with nothing in service (SDM §10.8.3.1)", () => {
+    const l = lapicReset();
+    latchInterrupt(l, 0x05, false);
+    expect(dispatch(l)).toBeNull();
+    latchInterrupt(l, 0x10, false);
+    expect(dispatch(l)).toBe(0x10);
+    expect(dispatch(l)).toBeNull();
+  });
+
   it("cpu.accept takes the highest pending vector", () => {
     const r = run(T, [...send(2, 0x35), ...send(2, 0x62), ...send(2, 0x41), accept(2)]);
     expect(lapicOf(r.state, 2)).toEqual({ irr: [0x35, 0x41], isr: [0x62], tmr: [] });
