@@ -3,7 +3,7 @@
  * the machine, its load before and after, the date, commit and command. Comparisons are
  * interleaved with warm-up and give CPU time beside wall time, medians with ranges
  * (measure.ts); absolute numbers are context. `--quick` shortens every budget (a few
- * minutes); `--only throughput,explore,time-to-find,scaling,memory` runs some sections.
+ * minutes); `--only throughput,topology,explore,time-to-find,scaling,memory` runs some sections.
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import { memory } from "./memory.ts";
 import { scaling } from "./scaling.ts";
 import { SIDES, throughput } from "./throughput.ts";
 import { documentedBugs, timeToFind } from "./time-to-find.ts";
+import { TOPOLOGY_PAIRS, topologyCost } from "./topology-cost.ts";
 
 const quick = process.argv.includes("--quick");
 const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
@@ -22,6 +23,7 @@ const section = (name: string) => only === null || only.has(name);
 const budget = quick
   ? {
       throughputRuns: 300,
+      topologyRuns: 300,
       rounds: 3,
       seeds: 3,
       runCap: 3000,
@@ -32,6 +34,7 @@ const budget = quick
     }
   : {
       throughputRuns: 1500,
+      topologyRuns: 1500,
       rounds: 5,
       seeds: 10,
       runCap: 20_000,
@@ -94,6 +97,32 @@ if (section("throughput")) {
 }
 
 const shortest = new Map<string, number>();
+if (section("topology")) {
+  say(
+    `## Cost per command as the machine grows (CPU µs per command; ${budget.topologyRuns} runs of the uniform profile per measurement, all topologies interleaved)`,
+  );
+  say();
+  say(
+    "Each pair differs from the default topology in one dimension; a command touches one element of it, so the cost should not follow the size (ratio: larger over smaller, per median).",
+  );
+  say();
+  say("| variant | smaller | µs/command | larger | µs/command | ratio |");
+  say("| --- | --- | ---: | --- | ---: | ---: |");
+  for (const variant of ["irqfd-cache", "qemu-7.2"]) {
+    const costs = await topologyCost(variant, "uniform", TOPOLOGY_PAIRS.flat(), budget.topologyRuns, budget.rounds);
+    const of = (name: string) => costs.find((c) => c.topology === name);
+    for (const [small, large] of TOPOLOGY_PAIRS) {
+      const a = of(small.name);
+      const b = of(large.name);
+      if (a === undefined || b === undefined) continue;
+      say(
+        `| ${variant} | ${small.name} | ${range(a.usPerCommand, 2)} | ${large.name} | ${range(b.usPerCommand, 2)} | ${f(b.usPerCommand.median / a.usPerCommand.median, 2)} |`,
+      );
+    }
+  }
+  say();
+}
+
 if (section("explore")) {
   say(`## Explorer: small topology, ioapic alphabet, ${budget.exploreMs / 1000} s per variant (--all-signatures)`);
   say();

@@ -11,11 +11,11 @@
 import { findVariant } from "../impl/variants/index.ts";
 import { defaultTopology } from "../model/topology.ts";
 import { runCampaign, runGenerator, runSeed } from "../properties/campaign.ts";
-import { RefinementCursor } from "../properties/checker.ts";
 import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { findProfile } from "../properties/profiles/index.ts";
 import { fastCheckPeer } from "./fast-check-peer.ts";
 import { interleave, rates, type Stat } from "./measure.ts";
+import { plainLoop } from "./plain.ts";
 
 export const SIDES = ["plain", "campaign", "guided", "fast-check"] as const;
 export type Side = (typeof SIDES)[number];
@@ -70,19 +70,7 @@ export async function throughput(
   );
   const samples = await interleave<Side>(
     {
-      plain: () => {
-        let n = 0;
-        for (const seq of sequences) {
-          const impl = variant.create();
-          impl.reset(topology);
-          const cursor = new RefinementCursor(topology, property);
-          for (const c of seq) {
-            n++;
-            if (cursor.advance(c, impl.apply(c)) !== null) break;
-          }
-        }
-        return n;
-      },
+      plain: () => plainLoop(sequences, variant.create, topology, property),
       campaign: () => campaign(known, false).commands,
       guided: () => campaign(known, true).commands,
       "fast-check": () => fastCheckPeer({ topology, create: variant.create, profile, property, runs, seed: 1 }),

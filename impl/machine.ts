@@ -144,7 +144,7 @@ export class Machine {
     return {
       ioapicId: this.ioapic.id,
       rtes,
-      lapics: this.kvm.lapics.map((l) => ({ irr: l.irr.slice(), isr: l.isr.slice(), tmr: l.tmr.slice() })),
+      lapics: this.kvm.lapics,
       faultRecords: this.iommu.faults.slice(),
       faultOverflow: this.iommu.overflow,
       msiPending: this.devices.map((d) => d.pendingBits()),

@@ -6,23 +6,21 @@
 import type { Choose } from "./choice.ts";
 import * as ir from "./interrupt-remapping.ts";
 import * as lapic from "./lapic.ts";
-import type { MachineState } from "./machine-state.ts";
+import type { MachineState, StateDraft } from "./machine-state.ts";
 import { type CompatInterrupt, decodeCompat, isInterruptWindow, type MsiMessage } from "./msi.ts";
 import { DELIVERY_MODES, type Observation } from "./observations.ts";
 import type { Topology } from "./topology.ts";
 
-/** One run of a step: the state being changed, the observations, the choice oracle. */
+/**
+ * One run of a step: the state being built (read `s`; change a component only through
+ * `draft`, which copies it first), the observations, the choice oracle.
+ */
 export interface StepContext {
   readonly topology: Topology;
   readonly s: MachineState;
+  readonly draft: StateDraft;
   readonly out: Observation[];
   readonly choose: Choose;
-}
-
-export function cpuLapic(ctx: StepContext, cpu: number): lapic.LapicState {
-  const l = ctx.s.lapics[cpu];
-  if (l === undefined) throw new Error(`no cpu ${cpu}`);
-  return l;
 }
 
 /**
@@ -48,7 +46,7 @@ export function send(ctx: StepContext, msg: MsiMessage, sourceId: number | null)
 function fault(ctx: StepContext, reason: number, index: number, sourceId: number | null, suppressed: boolean): void {
   if (suppressed) return;
   const record = { reason, index, sourceId: sourceId ?? ir.SOURCE_ID_NONE };
-  if (ir.recordFault(ctx.s.ir, record)) ctx.out.push({ kind: "fault", ...record });
+  if (ir.recordFault(ctx.draft.ir(), record)) ctx.out.push({ kind: "fault", ...record });
 }
 
 /**
@@ -61,7 +59,8 @@ function deliver(ctx: StepContext, irq: CompatInterrupt): void {
   const targets = lapic.deliveryTargets(ctx.topology, irq, mode === "lowest", (n) => ctx.choose(n));
   const trigger = irq.trigger === 1 ? "level" : "edge";
   for (const cpu of targets) {
-    if (mode === "fixed" || mode === "lowest") lapic.acceptInterrupt(cpuLapic(ctx, cpu), irq.vector, irq.trigger === 1);
+    if (mode === "fixed" || mode === "lowest")
+      lapic.acceptInterrupt(ctx.draft.lapic(cpu), irq.vector, irq.trigger === 1);
     const apicId = ctx.topology.cpus[cpu]?.apicId ?? -1;
     ctx.out.push({ kind: "deliver", apicId, vector: irq.vector, trigger, mode });
   }

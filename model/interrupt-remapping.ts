@@ -78,10 +78,18 @@ export interface IrState extends FaultRegisters {
   /** IRTA.S and IRTA.EIME as latched by the last SIRTP (VT-d §10.4.29). */
   sizeLog2: number;
   eime: boolean;
-  /** The IRTEs in guest memory. */
-  memory: IrteWords[];
-  /** Per index: earlier forms hardware may still use because no IEC invalidation covered them. */
-  stale: IrteWords[][];
+  /** Number of IRTEs in guest memory at the IRT base; entries past it read as zero. */
+  entries: number;
+  /**
+   * The IRTEs in guest memory that are not zero, by index. Replaced, never changed in
+   * place, so a copied state may share it (a step copies only what it changes).
+   */
+  memory: ReadonlyMap<number, IrteWords>;
+  /**
+   * Per index, earlier forms hardware may still use because no IEC invalidation covered
+   * them; indices with none are absent. Replaced, never changed in place, like `memory`.
+   */
+  stale: ReadonlyMap<number, readonly IrteWords[]>;
 }
 
 const ZERO_IRTE: IrteWords = [0, 0, 0, 0];
@@ -92,42 +100,55 @@ export function irReset(irtEntries: number, faultRecords: number): IrState {
     cfi: false,
     sizeLog2: 0,
     eime: false,
-    memory: Array.from({ length: irtEntries }, () => ZERO_IRTE),
-    stale: Array.from({ length: irtEntries }, () => []),
+    entries: irtEntries,
+    memory: new Map(),
+    stale: new Map(),
     faults: new Array<FaultRecord | null>(faultRecords).fill(null),
     nextFault: 0,
     overflow: false,
   };
 }
 
+/** A copy that can be changed without changing `s`; the IRT maps are shared (they are replaced on write). */
 export function cloneIr(s: IrState): IrState {
-  return {
-    ...s,
-    memory: s.memory.slice(),
-    stale: s.stale.map((forms) => forms.slice()),
-    faults: s.faults.slice(),
-  };
+  return { ...s, faults: s.faults.slice() };
 }
 
 function sameIrte(a: IrteWords, b: IrteWords): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
+const isZero = (irte: IrteWords) => sameIrte(irte, ZERO_IRTE);
+
+/** The IRTE at `index` in guest memory (zero where never written or past the table memory). */
+export function irteAt(s: IrState, index: number): IrteWords {
+  return s.memory.get(index) ?? ZERO_IRTE;
+}
+
 /** The guest writes an IRTE in memory. The form it replaces stays usable until invalidated. */
 export function writeIrte(s: IrState, index: number, irte: IrteWords): void {
-  const old = s.memory[index];
-  if (old === undefined) return; // outside the modelled table memory: nothing reads it back
-  const stale = (s.stale[index] ?? []).filter((form) => !sameIrte(form, irte));
+  if (index < 0 || index >= s.entries) return; // outside the modelled table memory: nothing reads it back
+  const old = irteAt(s, index);
+  const stale = (s.stale.get(index) ?? []).filter((form) => !sameIrte(form, irte));
   if (!sameIrte(old, irte) && !stale.some((form) => sameIrte(form, old))) stale.push(old);
-  s.stale[index] = stale;
-  s.memory[index] = irte;
+  const nextStale = new Map(s.stale);
+  if (stale.length === 0) nextStale.delete(index);
+  else nextStale.set(index, stale);
+  s.stale = nextStale;
+  const nextMemory = new Map(s.memory);
+  if (isZero(irte)) nextMemory.delete(index);
+  else nextMemory.set(index, irte);
+  s.memory = nextMemory;
 }
 
 /** IEC invalidation (VT-d §6.5.2.7): global, or the 2^mask entries aligned at `index`. */
 export function invalidateIec(s: IrState, range: { index: number; mask: number } | null): void {
-  for (let i = 0; i < s.stale.length; i++) {
-    if (range === null || i >>> range.mask === range.index >>> range.mask) s.stale[i] = [];
+  if (range === null) {
+    s.stale = new Map();
+    return;
   }
+  const kept = [...s.stale].filter(([i]) => i >>> range.mask !== range.index >>> range.mask);
+  if (kept.length !== s.stale.size) s.stale = new Map(kept);
 }
 
 export type RemapResult =
@@ -137,7 +158,7 @@ export type RemapResult =
 
 /** The IRTE forms a request through `index` may use now: current memory first. */
 export function irteForms(s: IrState, index: number): IrteWords[] {
-  return [s.memory[index] ?? ZERO_IRTE, ...(s.stale[index] ?? [])];
+  return [irteAt(s, index), ...(s.stale.get(index) ?? [])];
 }
 
 function sourceIdMatches(irte: IrteWords, sourceId: number): boolean {

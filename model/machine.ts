@@ -6,12 +6,11 @@
 import { parseHexWords } from "./bits.ts";
 import { enumerate } from "./choice.ts";
 import type { Command } from "./commands.ts";
-import { cpuLapic, type StepContext, send } from "./interrupt-delivery.ts";
+import { type StepContext, send } from "./interrupt-delivery.ts";
 import * as ir from "./interrupt-remapping.ts";
 import * as io from "./ioapic.ts";
 import * as lapic from "./lapic.ts";
-import { cloneState, type MachineState, stateDigest } from "./machine-state.ts";
-import type { MsiMessage } from "./msi.ts";
+import { type MachineState, StateDraft, stateDigest } from "./machine-state.ts";
 import * as msix from "./msix.ts";
 import type { Observation } from "./observations.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "./topology.ts";
@@ -26,7 +25,8 @@ export interface Outcome {
 /** All outcomes of `command` from `state`, duplicates removed. `state` is not changed. */
 export function step(topology: Topology, state: MachineState, command: Command): Outcome[] {
   const outcomes = enumerate((choose) => {
-    const ctx: StepContext = { topology, s: cloneState(state), out: [], choose };
+    const draft = new StateDraft(state);
+    const ctx: StepContext = { topology, s: draft.state, draft, out: [], choose };
     apply(ctx, command);
     return { observations: ctx.out, next: ctx.s };
   });
@@ -41,27 +41,31 @@ export function step(topology: Topology, state: MachineState, command: Command):
 }
 
 function apply(ctx: StepContext, c: Command): void {
-  const { s, topology } = ctx;
+  const { s, draft, topology } = ctx;
   switch (c.op) {
-    case "ioapic.write":
-      s.ioapic.sel = c.reg & 0xff;
-      io.writeRegister(s.ioapic, s.ioapic.sel, c.value);
+    case "ioapic.write": {
+      const ioapic = draft.ioapic();
+      ioapic.sel = c.reg & 0xff;
+      io.writeRegister(ioapic, ioapic.sel, c.value);
       return serviceLevelPins(ctx);
-    case "ioapic.read":
-      s.ioapic.sel = c.reg & 0xff;
+    }
+    case "ioapic.read": {
+      const ioapic = draft.ioapic();
+      ioapic.sel = c.reg & 0xff;
       ctx.out.push({
         kind: "read",
-        reg: s.ioapic.sel,
-        value: io.readRegister(s.ioapic, topology.ioapicVersion, s.ioapic.sel),
+        reg: ioapic.sel,
+        value: io.readRegister(ioapic, topology.ioapicVersion, ioapic.sel),
       });
       return;
+    }
     case "ioapic.eoi":
       // The EOI register exists only on version 0x20 IOxAPICs (semantics.md §1.1).
       if (topology.ioapicVersion !== 0x20) return;
-      io.eoi(s.ioapic, c.vector);
+      io.eoi(draft.ioapic(), c.vector);
       return serviceLevelPins(ctx);
     case "eoi.broadcast":
-      io.eoi(s.ioapic, c.vector);
+      io.eoi(draft.ioapic(), c.vector);
       return serviceLevelPins(ctx);
     case "line.set":
       return setLine(ctx, c.pin, c.level === 1);
@@ -71,38 +75,38 @@ function apply(ctx: StepContext, c: Command): void {
     case "irte.write": {
       const words = parseHexWords(c.irte, 4);
       if (words === null) throw new Error(`irte.write: bad IRTE ${c.irte}`);
-      return ir.writeIrte(s.ir, c.index, words);
+      return ir.writeIrte(draft.ir(), c.index, words);
     }
     case "iec.invalidate":
-      return ir.invalidateIec(s.ir, c.global ? null : { index: c.index, mask: c.mask });
-    case "ir.table":
-      s.ir.sizeLog2 = c.sizeLog2;
-      s.ir.eime = c.eime;
-      return;
-    case "ir.control":
-      s.ir.ire = c.ire;
-      s.ir.cfi = c.cfi;
-      return;
-    case "ir.fault-clear":
-      return ir.clearFaults(s.ir);
-    case "msi.program": {
-      const e = msix.entry(s.msix, c.dev, c.vec);
-      e.address = c.address >>> 0;
-      e.data = c.data >>> 0;
+      return ir.invalidateIec(draft.ir(), c.global ? null : { index: c.index, mask: c.mask });
+    case "ir.table": {
+      const r = draft.ir();
+      r.sizeLog2 = c.sizeLog2;
+      r.eime = c.eime;
       return;
     }
+    case "ir.control": {
+      const r = draft.ir();
+      r.ire = c.ire;
+      r.cfi = c.cfi;
+      return;
+    }
+    case "ir.fault-clear":
+      return ir.clearFaults(draft.ir());
+    case "msi.program":
+      return draft.setMsix(msix.program(s.msix, c.dev, c.vec, c.address, c.data));
     case "msi.mask":
-      return sendFromDevice(ctx, c.dev, msix.setMask(msix.entry(s.msix, c.dev, c.vec), c.masked));
+      return sendFromDevice(ctx, c.dev, msix.setMask(s.msix, c.dev, c.vec, c.masked));
     case "msi.fire":
-      return sendFromDevice(ctx, c.dev, msix.fire(msix.entry(s.msix, c.dev, c.vec)));
+      return sendFromDevice(ctx, c.dev, msix.fire(s.msix, c.dev, c.vec));
     case "cpu.accept":
-      lapic.dispatch(cpuLapic(ctx, c.cpu));
+      lapic.dispatch(draft.lapic(c.cpu));
       return;
     case "cpu.eoi": {
-      const ended = lapic.endOfInterrupt(cpuLapic(ctx, c.cpu));
+      const ended = lapic.endOfInterrupt(draft.lapic(c.cpu));
       // A level-triggered vector (TMR set) is broadcast to the IOAPIC (SDM §10.8.5).
       if (ended?.level !== true) return;
-      io.eoi(s.ioapic, ended.vector);
+      io.eoi(draft.ioapic(), ended.vector);
       return serviceLevelPins(ctx);
     }
   }
@@ -110,7 +114,7 @@ function apply(ctx: StepContext, c: Command): void {
 
 /** An input changes: an unmasked edge entry sends on a rising transition (82093AA §3.2.4). */
 function setLine(ctx: StepContext, pin: number, level: boolean): void {
-  const s = ctx.s.ioapic;
+  const s = ctx.draft.ioapic();
   const rising = io.setLine(s, pin, level);
   if (rising && io.isEdge(s, pin) && !io.isMasked(s, pin)) {
     send(ctx, io.rteMessage(s.rteLow[pin] ?? 0, s.rteHigh[pin] ?? 0), null);
@@ -120,15 +124,18 @@ function setLine(ctx: StepContext, pin: number, level: boolean): void {
 
 /** Every level entry that can send does, in pin order, and sets its Remote IRR. */
 function serviceLevelPins(ctx: StepContext): void {
-  const s = ctx.s.ioapic;
   for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
-    if (!io.levelWantsToSend(s, pin)) continue;
+    if (!io.levelWantsToSend(ctx.s.ioapic, pin)) continue;
+    const s = ctx.draft.ioapic();
     io.setRemoteIrr(s, pin, true);
     send(ctx, io.rteMessage(s.rteLow[pin] ?? 0, s.rteHigh[pin] ?? 0), null);
   }
 }
 
-function sendFromDevice(ctx: StepContext, dev: number, msg: MsiMessage | null): void {
+/** An MSI-X update: keep the device's new state, send the message it releases. */
+function sendFromDevice(ctx: StepContext, dev: number, update: msix.MsixUpdate): void {
+  ctx.draft.setMsix(update.state);
+  const msg = update.message;
   if (msg === null) return;
   const d = ctx.topology.msiDevices[dev];
   if (d === undefined) throw new Error(`no MSI device ${dev}`);

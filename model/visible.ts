@@ -45,20 +45,70 @@ function faultEqual(a: FaultRecord | null | undefined, b: FaultRecord | null | u
   return a.reason === b.reason && a.index === b.index && a.sourceId === b.sourceId;
 }
 
+/** Views of the two machines at an earlier step, where they were equal. */
+export interface Earlier {
+  readonly a: GuestVisible;
+  readonly b: GuestVisible;
+}
+
+/** Parts of views frozen all the way down by `seal`. */
+const sealedParts = new WeakSet<object>();
+
+/**
+ * Freezes a part of a view (and everything in it) and marks it as such: an implementation
+ * that returns a sealed part again at the next step says it is unchanged, and the checker
+ * believes it without comparing (impl/kvm/kvm.ts keeps its LAPICs sealed between steps).
+ */
+export function seal<T extends object>(part: T): T {
+  if (sealedParts.has(part)) return part;
+  const inner: readonly unknown[] = Array.isArray(part) ? part : Object.values(part);
+  for (let i = 0; i < inner.length; i++) {
+    const v = inner[i];
+    if (typeof v === "object" && v !== null) seal(v);
+  }
+  sealedParts.add(Object.freeze(part));
+  return part;
+}
+
+export function isSealed(part: object): boolean {
+  return sealedParts.has(part);
+}
+
+/**
+ * Still equal since the earlier views: `a`'s part is the same object as before (views of
+ * the reference share what a step did not change, and reference states are never changed)
+ * and so is `b`'s, which is believed only when sealed (an implementation may reuse an
+ * object it changed in place).
+ */
+function unchangedPair<T extends object>(a: T, a0: T | undefined, b: T, b0: T | undefined): boolean {
+  return a === a0 && b === b0 && sealedParts.has(b);
+}
+
+function lapicEqual(x: LapicVisible, y: LapicVisible): boolean {
+  return wordsEqual(x.irr, y.irr) && wordsEqual(x.isr, y.isr) && wordsEqual(x.tmr, y.tmr);
+}
+
 /**
  * Structural equality of two visible states, cheapest and likeliest differences first,
- * without allocating: the checker calls it for every allowed outcome of every step.
+ * without allocating: the checker calls it for every allowed outcome of every step. Given
+ * `earlier`, two views that were equal at the step before, parts unchanged on both sides
+ * since then are not compared again, so the cost follows what the step changed.
  */
-export function visibleEqual(a: GuestVisible, b: GuestVisible): boolean {
+export function visibleEqual(a: GuestVisible, b: GuestVisible, earlier?: Earlier): boolean {
   if (a.ioapicId !== b.ioapicId || a.faultOverflow !== b.faultOverflow) return false;
   if (a.lapics.length !== b.lapics.length || a.faultRecords.length !== b.faultRecords.length) return false;
-  for (let i = 0; i < a.lapics.length; i++) {
-    const x = a.lapics[i];
-    const y = b.lapics[i];
-    if (x === undefined || y === undefined) return false;
-    if (!wordsEqual(x.irr, y.irr) || !wordsEqual(x.isr, y.isr) || !wordsEqual(x.tmr, y.tmr)) return false;
+  const a0 = earlier?.a;
+  const b0 = earlier?.b;
+  if (!unchangedPair(a.lapics, a0?.lapics, b.lapics, b0?.lapics)) {
+    for (let i = 0; i < a.lapics.length; i++) {
+      const x = a.lapics[i];
+      const y = b.lapics[i];
+      if (x === undefined || y === undefined) return false;
+      if (!unchangedPair(x, a0?.lapics[i], y, b0?.lapics[i]) && !lapicEqual(x, y)) return false;
+    }
   }
-  if (!wordsEqual(a.rtes, b.rtes) || !wordsEqual(a.msiPending, b.msiPending)) return false;
+  if (!unchangedPair(a.rtes, a0?.rtes, b.rtes, b0?.rtes) && !wordsEqual(a.rtes, b.rtes)) return false;
+  if (!wordsEqual(a.msiPending, b.msiPending)) return false;
   for (let i = 0; i < a.faultRecords.length; i++) if (!faultEqual(a.faultRecords[i], b.faultRecords[i])) return false;
   return true;
 }

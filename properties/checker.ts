@@ -9,7 +9,7 @@ import type { Command } from "../model/commands.ts";
 import { initialState, type MachineState, stateDigest, step, visible } from "../model/machine.ts";
 import { formatObservation, type Observation } from "../model/observations.ts";
 import type { Topology } from "../model/topology.ts";
-import { type GuestVisible, visibleEqual } from "../model/visible.ts";
+import { type Earlier, type GuestVisible, visibleEqual } from "../model/visible.ts";
 import { type FaultInfo, guard, ImplementationFault, runFinished } from "./fault.ts";
 import type { Implementation, StepResult } from "./implementation.ts";
 
@@ -83,8 +83,9 @@ export function stepMatches(
   property: Property,
   expected: { readonly observations: readonly Observation[]; readonly visible: GuestVisible },
   actual: { readonly observations: readonly Observation[]; readonly visible: GuestVisible },
+  earlier?: Earlier,
 ): boolean {
-  if (!visibleEqual(expected.visible, actual.visible)) return false;
+  if (!visibleEqual(expected.visible, actual.visible, earlier)) return false;
   if (!sameReads(expected.observations, actual.observations)) return false;
   return property === "guest-visible" || sameEvents(expected.observations, actual.observations);
 }
@@ -93,6 +94,12 @@ export function stepMatches(
 export class RefinementCursor {
   private frontier: MachineState[];
   private readonly history: HistoryEntry[] = [];
+  /**
+   * The views that matched at the last step when the frontier is that one state: the
+   * reference's next views share what a step did not change with it, so only changed
+   * parts are compared (model/visible.ts).
+   */
+  private matched: Earlier | undefined;
 
   constructor(
     private readonly topology: Topology,
@@ -110,11 +117,14 @@ export class RefinementCursor {
   advance(command: Command, actual: StepResult): Divergence | null {
     const matching: MachineState[] = [];
     const allowed: AllowedOutcome[] = [];
+    let matchedVisible: GuestVisible | undefined;
     for (const state of this.frontier) {
       for (const o of step(this.topology, state, command)) {
         const vis = visible(o.next);
-        if (stepMatches(this.property, { observations: o.observations, visible: vis }, actual)) matching.push(o.next);
-        else allowed.push({ observations: o.observations, visible: vis });
+        if (stepMatches(this.property, { observations: o.observations, visible: vis }, actual, this.matched)) {
+          matching.push(o.next);
+          matchedVisible = vis;
+        } else allowed.push({ observations: o.observations, visible: vis });
       }
     }
     if (matching.length === 0) {
@@ -128,6 +138,8 @@ export class RefinementCursor {
       };
     }
     this.frontier = matching.length === 1 ? matching : dedupe(matching);
+    this.matched =
+      this.frontier.length === 1 && matchedVisible !== undefined ? { a: matchedVisible, b: actual.visible } : undefined;
     this.history.push({ command, result: actual });
     return null;
   }

@@ -6,7 +6,7 @@
  */
 import { getField } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
-import { Irte } from "../model/interrupt-remapping.ts";
+import { Irte, irteAt } from "../model/interrupt-remapping.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
 import { decodeCompat, decodeRemappable, isRemappable } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
@@ -18,12 +18,12 @@ import type { Topology } from "../model/topology.ts";
  * IRTE or in the compatibility-format message, destinations above APIC ID 255.
  */
 function messageLabels(topology: Topology, state: MachineState, dev: number, vec: number, labels: Set<string>): void {
-  const e = state.msix[dev]?.[vec];
+  const e = state.msix.tables[dev]?.[vec];
   const requesterId = topology.msiDevices[dev]?.requesterId ?? 0;
   if (e === undefined) return;
   if (state.ir.ire && isRemappable(e.address)) {
-    const irte = state.ir.memory[decodeRemappable(e.address).handle];
-    if (irte === undefined || getField(irte, Irte.present) === 0) return;
+    const irte = irteAt(state.ir, decodeRemappable(e.address).handle);
+    if (getField(irte, Irte.present) === 0) return;
     const svt = getField(irte, Irte.svt);
     const diff = getField(irte, Irte.sid) ^ requesterId;
     if (svt === 1 && diff !== 0 && (diff & ~7) === 0) labels.add("SQ decides a source-ID check");
@@ -41,7 +41,7 @@ export function coverageLabels(topology: Topology, commands: readonly Command[])
   const labels = new Set<string>();
   let state = initialState(topology);
   for (const c of commands) {
-    if (c.op === "msi.fire" && state.msix[c.dev]?.[c.vec]?.masked === false)
+    if (c.op === "msi.fire" && state.msix.tables[c.dev]?.[c.vec]?.masked === false)
       messageLabels(topology, state, c.dev, c.vec, labels);
     const outcomes = step(topology, state, c);
     const first = outcomes[0];

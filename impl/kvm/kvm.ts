@@ -10,6 +10,7 @@
 import * as lapic from "../../model/lapic.ts";
 import { DELIVERY_MODES } from "../../model/observations.ts";
 import type { Topology } from "../../model/topology.ts";
+import { isSealed, type LapicVisible, seal } from "../../model/visible.ts";
 import type { Recorder } from "../recorder.ts";
 import { type CompatInterrupt, describeRoute, type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
 
@@ -32,28 +33,66 @@ interface Irqfd {
 export class Kvm {
   protected routes = new Map<number, KvmMsiRoute>();
   protected readonly irqfds = new Map<number, Irqfd>();
-  readonly lapics: lapic.LapicState[];
-  /** Per vCPU: `ioapic_handled_vectors`, rebuilt by `vcpu_scan_ioapic` after each routing update. */
+  /**
+   * The in-kernel LAPICs, sealed (model/visible.ts) between steps: a method that changes
+   * one takes it from `apicForWrite`, which puts a copy in its place first. The step result
+   * shows this list as it is, so a step's cost follows the vCPUs it touches.
+   */
+  private apics: readonly lapic.LapicState[];
+  /**
+   * Per vCPU: `ioapic_handled_vectors`, rebuilt by `vcpu_scan_ioapic` after each routing
+   * update (sparse: a vector absent is clear).
+   */
   protected readonly eoiExit: boolean[][];
+  /** The table the last KVM_SET_GSI_ROUTING installed. */
+  private routingTable: readonly KvmMsiRoute[] = [];
+  /** The level-triggered routes of the IOAPIC's GSIs as `kvm_set_msi_irq` decodes them, per routing table. */
+  private ioapicLevelIrqs: readonly CompatInterrupt[] = [];
 
   constructor(
     protected readonly topology: Topology,
     protected readonly rec: Recorder,
   ) {
-    this.lapics = topology.cpus.map(() => lapic.lapicReset());
-    this.eoiExit = topology.cpus.map(() => new Array<boolean>(256).fill(false));
+    this.apics = seal(topology.cpus.map(() => RESET_APIC));
+    this.eoiExit = topology.cpus.map(() => []);
+  }
+
+  /** IRR, ISR and TMR of every vCPU's LAPIC as the guest reads them; sealed, replaced when one changes. */
+  get lapics(): readonly LapicVisible[] {
+    return seal(this.apics);
+  }
+
+  /** vCPU `cpu`'s LAPIC to change (a copy in place of the sealed one, once per step), or null if there is none. */
+  protected apicForWrite(cpu: number): lapic.LapicState | null {
+    const l = this.apics[cpu];
+    if (l === undefined) return null;
+    if (!isSealed(l)) return l;
+    const copy = { irr: l.irr.slice(), isr: l.isr.slice(), tmr: l.tmr.slice() };
+    const apics = this.apics.slice();
+    apics[cpu] = copy;
+    this.apics = apics;
+    return copy;
   }
 
   /** KVM_SET_GSI_ROUTING: replace the whole table, refresh every irqfd's cache, rescan. */
   kvm_set_irq_routing(table: readonly KvmMsiRoute[]): void {
-    const bad = table.find(kvmMsiRouteInvalid);
-    if (bad !== undefined) throw new Error(`KVM_SET_GSI_ROUTING: -EINVAL for gsi ${bad.gsi}`);
-    this.routes = new Map(table.map((r) => [r.gsi, r]));
+    // The same frozen table as last time: the rebuild and irqfd_update would give what is there.
+    const unchanged = table === this.routingTable && Object.isFrozen(table);
+    if (!unchanged) {
+      const bad = table.find(kvmMsiRouteInvalid);
+      if (bad !== undefined) throw new Error(`KVM_SET_GSI_ROUTING: -EINVAL for gsi ${bad.gsi}`);
+    }
     this.rec.event(`KVM_SET_GSI_ROUTING nr=${table.length}`);
-    // kvm_irq_routing_update -> irqfd_update for every irqfd.
-    for (const fd of this.irqfds.values()) fd.cached = this.routes.get(fd.gsi) ?? null;
-    // kvm_make_scan_ioapic_request: every vCPU rebuilds its EOI-exit bitmap.
-    for (let cpu = 0; cpu < this.lapics.length; cpu++) this.vcpu_scan_ioapic(cpu);
+    if (!unchanged) {
+      this.routes = new Map(table.map((r) => [r.gsi, r]));
+      this.routingTable = table;
+      // kvm_irq_routing_update -> irqfd_update for every irqfd.
+      for (const fd of this.irqfds.values()) fd.cached = this.routes.get(fd.gsi) ?? null;
+      this.ioapicLevelIrqs = ioapicLevelIrqs(this.routes);
+    }
+    // kvm_make_scan_ioapic_request: every vCPU rebuilds its EOI-exit bitmap from the
+    // IOAPIC's level routes (decoded once per table, as each vCPU's scan would decode them alike).
+    for (let cpu = 0; cpu < this.apics.length; cpu++) this.vcpu_scan_ioapic(cpu);
   }
 
   /** KVM_IRQ_LINE: `kvm_set_msi` ignores level 0 and delivers the route's message otherwise. */
@@ -125,21 +164,16 @@ export class Kvm {
    * `apic_has_interrupt_for_ppr` never dispatches it (class 0 is never above PPR) (D23).
    */
   protected apic_accept_irq(cpu: number, vector: number, level: boolean): void {
-    const l = this.lapics[cpu];
-    if (l !== undefined) lapic.latchInterrupt(l, vector, level);
+    const l = this.apicForWrite(cpu);
+    if (l !== null) lapic.latchInterrupt(l, vector, level);
   }
 
-  /** `vcpu_scan_ioapic` in split mode: `kvm_scan_ioapic_routes` over GSIs 0..23. */
+  /** `vcpu_scan_ioapic` in split mode: `kvm_scan_ioapic_routes` over the level routes of GSIs 0..23. */
   protected vcpu_scan_ioapic(cpu: number): void {
-    const bitmap = this.eoiExit[cpu];
-    if (bitmap === undefined) return;
-    bitmap.fill(false);
-    for (let gsi = 0; gsi < NR_RESERVED_IOAPIC_PINS; gsi++) {
-      const r = this.routes.get(gsi);
-      if (r === undefined) continue;
-      const irq = kvmDecodeMsi(r);
-      if (irq.trigger === 1) this.kvm_scan_ioapic_irq(cpu, irq, bitmap);
-    }
+    if (cpu >= this.eoiExit.length) return;
+    const bitmap: boolean[] = [];
+    this.eoiExit[cpu] = bitmap;
+    for (const irq of this.ioapicLevelIrqs) this.kvm_scan_ioapic_irq(cpu, irq, bitmap);
   }
 
   /**
@@ -149,7 +183,7 @@ export class Kvm {
    * route now points elsewhere (semantics.md D8a).
    */
   protected kvm_scan_ioapic_irq(cpu: number, irq: CompatInterrupt, bitmap: boolean[]): void {
-    const l = this.lapics[cpu];
+    const l = this.apics[cpu];
     if (l === undefined) return;
     const pending = lapic.testVector(l.irr, irq.vector) || lapic.testVector(l.isr, irq.vector);
     if (pending || lapic.matchesDestination(this.topology, cpu, irq)) bitmap[irq.vector] = true;
@@ -157,8 +191,8 @@ export class Kvm {
 
   /** The vCPU takes its highest deliverable interrupt (`kvm_cpu_get_interrupt`). */
   kvm_cpu_get_interrupt(cpu: number): void {
-    const l = this.lapics[cpu];
-    if (l !== undefined) lapic.dispatch(l);
+    const l = this.apicForWrite(cpu);
+    if (l !== null) lapic.dispatch(l);
   }
 
   /**
@@ -167,8 +201,8 @@ export class Kvm {
    * Returns the vector of the KVM_EXIT_IOAPIC_EOI, or null.
    */
   kvm_apic_set_eoi(cpu: number): number | null {
-    const l = this.lapics[cpu];
-    if (l === undefined) return null;
+    const l = this.apicForWrite(cpu);
+    if (l === null) return null;
     const ended = lapic.endOfInterrupt(l);
     if (ended === null || !this.kvm_ioapic_handles_vector(cpu, ended)) return null;
     this.rec.event(`kvm_exit KVM_EXIT_IOAPIC_EOI cpu=${cpu} vector=${ended.vector}`);
@@ -185,7 +219,7 @@ export class Kvm {
 
   /** Canonical encoding of the kernel state (explorer hashing). */
   digest(): string {
-    return JSON.stringify([[...this.routes.values()], [...this.irqfds], this.lapics, this.eoiExit.map(bitmapHex)]);
+    return JSON.stringify([[...this.routes.values()], [...this.irqfds], this.apics, this.eoiExit.map(bitmapHex)]);
   }
 
   describe(): string[] {
@@ -193,10 +227,24 @@ export class Kvm {
   }
 }
 
-/** A 256-entry boolean bitmap as 64 hex digits (the digest's cheapest exact form). */
+const RESET_APIC = seal(lapic.lapicReset());
+
+/** The level-triggered routes among GSIs 0..23, decoded, in GSI order. */
+function ioapicLevelIrqs(routes: ReadonlyMap<number, KvmMsiRoute>): CompatInterrupt[] {
+  const irqs: CompatInterrupt[] = [];
+  for (let gsi = 0; gsi < NR_RESERVED_IOAPIC_PINS; gsi++) {
+    const r = routes.get(gsi);
+    if (r === undefined) continue;
+    const irq = kvmDecodeMsi(r);
+    if (irq.trigger === 1) irqs.push(irq);
+  }
+  return irqs;
+}
+
+/** A 256-entry boolean bitmap (sparse: absent is clear) as 64 hex digits (the digest's cheapest exact form). */
 function bitmapHex(bits: readonly boolean[]): string {
   let out = "";
-  for (let i = 0; i < bits.length; i += 4) {
+  for (let i = 0; i < 256; i += 4) {
     out += ((bits[i] ? 1 : 0) | (bits[i + 1] ? 2 : 0) | (bits[i + 2] ? 4 : 0) | (bits[i + 3] ? 8 : 0)).toString(16);
   }
   return out;

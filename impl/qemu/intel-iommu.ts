@@ -35,8 +35,11 @@ export type RemapOutcome =
 export type IecNotifier = (global: boolean, index: number, mask: number) => void;
 
 export class IntelIommu implements FaultRegisters {
-  /** The IRT in guest memory (QEMU reads it with dma_memory_read on every translation). */
-  readonly memory: IrteWords[];
+  /**
+   * The IRT in guest memory (QEMU reads it with dma_memory_read on every translation):
+   * the entries written, by index; the rest read as zero.
+   */
+  protected readonly memory = new Map<number, IrteWords>();
   intrEnabled = false;
   cfi = false;
   /** `intr_size` and `intr_eime`, latched by SIRTP (`vtd_interrupt_remap_table_setup`). */
@@ -48,11 +51,11 @@ export class IntelIommu implements FaultRegisters {
   protected readonly notifiers: IecNotifier[] = [];
 
   constructor(
-    irtEntries: number,
+    /** IRTEs in guest memory at the IRT base; writes past them reach nothing. */
+    protected readonly irtEntries: number,
     faultRecords: number,
     protected readonly rec: Recorder,
   ) {
-    this.memory = Array.from({ length: irtEntries }, () => [0, 0, 0, 0]);
     this.faults = new Array<FaultRecord | null>(faultRecords).fill(null);
   }
 
@@ -63,7 +66,7 @@ export class IntelIommu implements FaultRegisters {
 
   /** The guest writes an IRTE in memory (no invalidation implied). */
   writeIrte(index: number, irte: IrteWords): void {
-    if (index < this.memory.length) this.memory[index] = irte;
+    if (index < this.irtEntries) this.memory.set(index, irte);
   }
 
   /** GCMD.SIRTP (`vtd_interrupt_remap_table_setup`): latch IRTA, then a global IEC notify. */
@@ -99,7 +102,7 @@ export class IntelIommu implements FaultRegisters {
 
   digest(): string {
     return JSON.stringify([
-      this.memory,
+      [...this.memory].filter(([, irte]) => irte.some((w) => w !== 0)).sort(([a], [b]) => a - b),
       this.intrEnabled,
       this.cfi,
       this.intrSize,
@@ -127,7 +130,7 @@ export class IntelIommu implements FaultRegisters {
     const index = req.subhandleValid ? (req.handle + get32(origin.data, MsiData.subhandle)) & 0xffff : req.handle;
     // vtd_irte_get: index bound, then (FPD-qualified) present, reserved, source ID.
     if (index >= this.intrSize) return fail(FaultReason.INDEX_OVERFLOW, index, doFault);
-    const irte = this.memory[index] ?? [0, 0, 0, 0];
+    const irte = this.memory.get(index) ?? [0, 0, 0, 0];
     const qualified = doFault && getField(irte, Irte.fpd) === 0;
     if (getField(irte, Irte.present) === 0) return fail(FaultReason.NOT_PRESENT, index, qualified);
     if (irteReservedBitsSet(irte)) return fail(FaultReason.IRTE_RESERVED, index, qualified);

@@ -27,9 +27,18 @@ export interface ResampleNotifier {
   readonly notify: () => void;
 }
 
+/** `KVMRouteChange`: routes added under it are pushed by one `kvm_irqchip_commit_route_changes`. */
+export interface KvmRouteChange {
+  changes: number;
+}
+
 export class KvmAccel {
   /** `KVMState.irq_routes`: what the next commit pushes. */
-  protected readonly table = new Map<number, KvmMsiRoute>();
+  private readonly table = new Map<number, KvmMsiRoute>();
+  /** The table as the last commit pushed it (frozen), while unchanged since; null after a change. */
+  private pushed: readonly KvmMsiRoute[] | null = null;
+  /** Every GSI below this is in use (`kvm_irqchip_get_virq`'s search starts here; routes are never released). */
+  private firstFreeGsi = NR_RESERVED_IOAPIC_PINS;
   /** `kvm_resample_fd_list`: by GSI, with the irqfd it belongs to (semantics.md §3.6). */
   protected readonly resampleFds = new Map<number, { readonly irqfd: number; readonly resample: ResampleNotifier }>();
 
@@ -42,9 +51,13 @@ export class KvmAccel {
 
   /** `kvm_arch_init_irq_routing` in split mode: GSIs 0..23 get address 0 / data 0 routes. */
   kvm_arch_init_irq_routing(): void {
-    for (let gsi = 0; gsi < NR_RESERVED_IOAPIC_PINS; gsi++)
-      this.table.set(gsi, { gsi, addressLo: 0, addressHi: 0, data: 0 });
+    for (let gsi = 0; gsi < NR_RESERVED_IOAPIC_PINS; gsi++) this.setRoute({ gsi, addressLo: 0, addressHi: 0, data: 0 });
     this.kvm_irqchip_commit_routes();
+  }
+
+  private setRoute(route: KvmMsiRoute): void {
+    this.table.set(route.gsi, route);
+    this.pushed = null;
   }
 
   /** The vCPU thread's KVM_EXIT_MMIO handling (`kvm_cpu_exec`): one guest access, dispatched. */
@@ -76,16 +89,27 @@ export class KvmAccel {
     return { msi: this.kvm_swizzle_msi_ext_dest_id(r.msi), cookie: r.index };
   }
 
-  /** `kvm_irqchip_add_msi_route`: lowest free GSI above the IOAPIC's; null if the fixup fails. */
-  kvm_irqchip_add_msi_route(msi: Msi, sid: number | null): number | null {
+  /**
+   * `kvm_irqchip_add_msi_route`: lowest free GSI above the IOAPIC's; null if the fixup
+   * fails. Counted in `change`; the caller commits (`kvm_irqchip_commit_route_changes`).
+   */
+  kvm_irqchip_add_msi_route(change: KvmRouteChange, msi: Msi, sid: number | null): number | null {
     const fixed = this.kvm_arch_fixup_msi_route(msi, sid);
     if (fixed === null) return null;
-    let gsi = NR_RESERVED_IOAPIC_PINS;
+    let gsi = this.firstFreeGsi;
     while (this.table.has(gsi)) gsi++;
-    this.table.set(gsi, { gsi, ...fixed.msi });
+    this.firstFreeGsi = gsi + 1;
+    this.setRoute({ gsi, ...fixed.msi });
     this.rec.event(`kvm_irqchip_add_msi_route ${formatRoute({ gsi, ...fixed.msi })}`);
-    this.kvm_irqchip_commit_routes();
+    change.changes++;
     return gsi;
+  }
+
+  /** `kvm_irqchip_commit_route_changes`: one commit for the routes added under `change`, if any. */
+  kvm_irqchip_commit_route_changes(change: KvmRouteChange): void {
+    if (change.changes === 0) return;
+    this.kvm_irqchip_commit_routes();
+    change.changes = 0;
   }
 
   /**
@@ -110,13 +134,17 @@ export class KvmAccel {
     )
       return;
     const route = { gsi, ...msi };
-    this.table.set(gsi, route);
+    this.setRoute(route);
     this.rec.event(`kvm_irqchip_update_msi_route ${formatRoute(route)}`);
   }
 
-  /** `kvm_irqchip_commit_routes`: KVM_SET_GSI_ROUTING with the whole table. */
+  /**
+   * `kvm_irqchip_commit_routes`: KVM_SET_GSI_ROUTING with the whole table (the same frozen
+   * array while nothing changed, which lets the kernel side skip its rebuild: kvm.ts).
+   */
   kvm_irqchip_commit_routes(): void {
-    this.kvm.kvm_set_irq_routing([...this.table.values()]);
+    this.pushed ??= Object.freeze([...this.table.values()]);
+    this.kvm.kvm_set_irq_routing(this.pushed);
   }
 
   /** `kvm_set_irq`: KVM_IRQ_LINE on a GSI. */

@@ -62,7 +62,10 @@ export class MsixDevice {
    * `kvm_update_msi_routes_all` as an IEC notifier.
    */
   realize(): void {
-    for (const v of this.vectors) v.gsi = this.accel.kvm_irqchip_add_msi_route(RESET_MESSAGE, this.device.requesterId);
+    const change = { changes: 0 };
+    for (const v of this.vectors)
+      v.gsi = this.accel.kvm_irqchip_add_msi_route(change, RESET_MESSAGE, this.device.requesterId);
+    this.accel.kvm_irqchip_commit_route_changes(change);
     this.iommu.addIecNotifier(() => this.kvm_update_msi_routes_all());
   }
 

@@ -155,7 +155,7 @@ class RunFeatures {
       this.lapics[cpu] = code;
     }
     let i = 0;
-    for (const dev of state.msix) {
+    for (const dev of state.msix.tables) {
       for (const e of dev) {
         const code = (e.masked ? 1 : 0) | (e.pending ? 2 : 0) | (isRemappable(e.address) ? 4 : 0);
         if (code !== this.msix[i]) this.features.add(feature(MSIX, op, (this.msix[i] ?? 0) & 0x7ff, code));
