@@ -10,12 +10,10 @@
  */
 import { findVariant } from "../impl/variants/index.ts";
 import { defaultTopology } from "../model/topology.ts";
-import { runCampaign, runGenerator, runSeed } from "../properties/campaign.ts";
-import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { findProfile } from "../properties/profiles/index.ts";
 import { fastCheckPeer } from "./fast-check-peer.ts";
+import { campaignLoops, plainLoop, sequencesOf } from "./loops.ts";
 import { interleave, rates, type Stat } from "./measure.ts";
-import { plainLoop } from "./plain.ts";
 
 export const SIDES = ["plain", "campaign", "guided", "fast-check"] as const;
 export type Side = (typeof SIDES)[number];
@@ -40,39 +38,14 @@ export async function throughput(
   const profile = findProfile(profileName);
   if (variant === undefined || profile === undefined) throw new Error(`${variantName}/${profileName}`);
   const property = "delivery-log";
-  const generate = runGenerator(profile, topology, 40);
-  const sequences = Array.from({ length: runs }, (_, r) => generate(runSeed(1, r)));
-  const campaign = (known: ReadonlySet<string>, guided: boolean) =>
-    runCampaign({
-      topology,
-      variant: variant.name,
-      create: variant.create,
-      profiles: [profile],
-      property,
-      seed: 1,
-      maxCommands: 40,
-      runs,
-      known,
-      ...(guided
-        ? {
-            guide: new FeedbackGuide({
-              topology,
-              create: variant.create,
-              profiles: [profile],
-              property,
-              maxCommands: 40,
-            }),
-          }
-        : {}),
-    });
-  const known = new Set(
-    [...campaign(new Set(), false).findings, ...campaign(new Set(), true).findings].map((f) => f.key),
-  );
+  const w = { topology, variant: variant.name, create: variant.create, profile, property, runs } as const;
+  const sequences = sequencesOf(w);
+  const campaigns = campaignLoops(w);
   const samples = await interleave<Side>(
     {
-      plain: () => plainLoop(sequences, variant.create, topology, property),
-      campaign: () => campaign(known, false).commands,
-      guided: () => campaign(known, true).commands,
+      plain: () => plainLoop(w, sequences),
+      campaign: campaigns.unguided,
+      guided: campaigns.guided,
       "fast-check": () => fastCheckPeer({ topology, create: variant.create, profile, property, runs, seed: 1 }),
     },
     rounds,

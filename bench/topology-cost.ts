@@ -1,16 +1,15 @@
 /**
  * Cost per command as the machine grows, though a command touches one element of it: the
  * same profile's runs on topologies that differ from the default in one dimension (vCPUs,
- * IRTEs, MSI-X devices and vectors), each a plain loop over pre-generated sequences
- * (implementation step, reference step, comparison), interleaved with warm-up
+ * IRTEs, MSI-X devices and vectors), as the plain loop (implementation step, reference
+ * step, comparison) and as the default campaign (guided), all interleaved with warm-up
  * (measure.ts). Microseconds per command are CPU time of this process over commands.
  */
 import { findVariant } from "../impl/variants/index.ts";
 import { defaultTopology, type Topology } from "../model/topology.ts";
-import { runGenerator, runSeed } from "../properties/campaign.ts";
 import { findProfile } from "../properties/profiles/index.ts";
+import { campaignLoops, plainLoop, sequencesOf } from "./loops.ts";
 import { interleave, type Stat, stat } from "./measure.ts";
-import { plainLoop } from "./plain.ts";
 
 /** The default topology with `n` vCPUs (APIC IDs 0..n-1; x2APIC past 8, as Linux would run them). */
 export function withCpus(n: number): Topology {
@@ -44,9 +43,9 @@ export const TOPOLOGY_PAIRS: readonly (readonly [Topology, Topology])[] = [
 
 export interface TopologyCost {
   readonly topology: string;
-  /** Microseconds of CPU time per command. */
-  readonly usPerCommand: Stat;
-  readonly commands: number;
+  /** Microseconds of CPU time per command: the plain loop (implementation, reference, comparison) and the guided campaign. */
+  readonly step: Stat;
+  readonly campaign: Stat;
 }
 
 export async function topologyCost(
@@ -59,22 +58,25 @@ export async function topologyCost(
   const variant = findVariant(variantName);
   const profile = findProfile(profileName);
   if (variant === undefined || profile === undefined) throw new Error(`${variantName}/${profileName}`);
-  const property = "delivery-log";
-  const loops = topologies.map((topology) => {
-    const generate = runGenerator(profile, topology, 40);
-    const sequences = Array.from({ length: runs }, (_, r) => generate(runSeed(1, r)));
-    return () => plainLoop(sequences, variant.create, topology, property);
-  });
-  const samples = await interleave(
-    Object.fromEntries(topologies.map((t, i) => [t.name, loops[i] ?? (() => 0)])),
-    rounds,
-  );
-  return topologies.map((t) => {
-    const xs = samples[t.name] ?? [];
-    return {
-      topology: t.name,
-      usPerCommand: stat(xs.map((s) => (s.cpuMs * 1000) / s.work)),
-      commands: xs[0]?.work ?? 0,
-    };
-  });
+  const sides: Record<string, () => number> = {};
+  for (const topology of topologies) {
+    const w = {
+      topology,
+      variant: variant.name,
+      create: variant.create,
+      profile,
+      property: "delivery-log",
+      runs,
+    } as const;
+    const sequences = sequencesOf(w);
+    sides[`step ${topology.name}`] = () => plainLoop(w, sequences);
+    sides[`campaign ${topology.name}`] = campaignLoops(w).guided;
+  }
+  const samples = await interleave(sides, rounds);
+  const usPerCommand = (side: string) => stat((samples[side] ?? []).map((s) => (s.cpuMs * 1000) / s.work));
+  return topologies.map((t) => ({
+    topology: t.name,
+    step: usPerCommand(`step ${t.name}`),
+    campaign: usPerCommand(`campaign ${t.name}`),
+  }));
 }

@@ -27,9 +27,10 @@ import { get32 } from "../../model/bits.ts";
 import type { Command, Op } from "../../model/commands.ts";
 import { OPS } from "../../model/commands.ts";
 import { isEdge, isMasked, lineLevel, RteHigh, RteLow, remoteIrr } from "../../model/ioapic.ts";
-import { highestVector, testVector } from "../../model/lapic.ts";
+import { highestVector, type LapicState, testVector } from "../../model/lapic.ts";
 import type { MachineState } from "../../model/machine.ts";
 import { isRemappable } from "../../model/msi.ts";
+import type { MsixEntry } from "../../model/msix.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../../model/topology.ts";
 import { type CheckResult, check, type Property } from "../checker.ts";
 import type { Implementation } from "../implementation.ts";
@@ -48,14 +49,45 @@ function feature(cls: number, op: number, from: number, to: number): number {
   return (((cls * 32 + op) * 2048 + (from & 0x7ff)) * 2048 + (to & 0x7ff)) >>> 0;
 }
 
-/** OR of the eight words of one register (IRR or ISR) over every LAPIC. */
-function union(state: MachineState, reg: "irr" | "isr"): number[] {
-  const out = [0, 0, 0, 0, 0, 0, 0, 0];
-  for (const l of state.lapics) for (let w = 0; w < 8; w++) out[w] = ((out[w] ?? 0) | (l[reg][w] ?? 0)) >>> 0;
-  return out;
+/**
+ * Per vector, how many LAPICs have its bit set in one register (IRR, ISR, or a level
+ * interrupt in service: ISR and TMR), kept up to date from the LAPICs a step changed.
+ */
+class VectorCounts {
+  private readonly count = new Uint16Array(256);
+
+  /** Count (+1) or uncount (-1) the set bits of one LAPIC's eight words. */
+  add(words: (w: number) => number, sign: 1 | -1): void {
+    for (let w = 0; w < 8; w++) {
+      let bits = words(w) >>> 0;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits);
+        bits = (bits & ~(1 << b)) >>> 0;
+        const v = w * 32 + b;
+        this.count[v] = (this.count[v] ?? 0) + sign;
+      }
+    }
+  }
+
+  has(vector: number): boolean {
+    return (this.count[vector] ?? 0) > 0;
+  }
 }
 
-function pinCode(state: MachineState, pin: number, irr: readonly number[], isr: readonly number[]): number {
+/** The LAPIC registers the pin and machine codes read, over every LAPIC. */
+class LapicUnion {
+  readonly irr = new VectorCounts();
+  readonly isr = new VectorCounts();
+  readonly levelInService = new VectorCounts();
+
+  add(l: LapicState, sign: 1 | -1): void {
+    this.irr.add((w) => l.irr[w] ?? 0, sign);
+    this.isr.add((w) => l.isr[w] ?? 0, sign);
+    this.levelInService.add((w) => (l.isr[w] ?? 0) & (l.tmr[w] ?? 0), sign);
+  }
+}
+
+function pinCode(state: MachineState, pin: number, lapics: LapicUnion): number {
   const io = state.ioapic;
   const low = io.rteLow[pin] ?? 0;
   const vector = get32(low, RteLow.vector);
@@ -64,37 +96,28 @@ function pinCode(state: MachineState, pin: number, irr: readonly number[], isr: 
     (isMasked(io, pin) ? 2 : 0) |
     (remoteIrr(io, pin) ? 4 : 0) |
     (lineLevel(io, pin) ? 8 : 0) |
-    (testVector(irr, vector) ? 16 : 0) |
-    (testVector(isr, vector) ? 32 : 0) |
+    (lapics.irr.has(vector) ? 16 : 0) |
+    (lapics.isr.has(vector) ? 32 : 0) |
     (get32(low, RteLow.deliveryMode) === 1 ? 64 : 0) |
     (get32(io.rteHigh[pin] ?? 0, RteHigh.format) === 1 ? 128 : 0)
   );
 }
 
 /** A level interrupt is in service whose vector no level RTE with Remote IRR set carries. */
-function orphanLevelInService(state: MachineState): boolean {
+function orphanLevelInService(state: MachineState, lapics: LapicUnion): boolean {
   const io = state.ioapic;
-  for (const l of state.lapics) {
-    for (let w = 0; w < 8; w++) {
-      let bits = ((l.isr[w] ?? 0) & (l.tmr[w] ?? 0)) >>> 0;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits);
-        bits = (bits & ~(1 << b)) >>> 0;
-        const vector = w * 32 + b;
-        let carried = false;
-        for (let pin = 0; pin < IOAPIC_NUM_PINS && !carried; pin++) {
-          carried = remoteIrr(io, pin) && get32(io.rteLow[pin] ?? 0, RteLow.vector) === vector;
-        }
-        if (!carried) return true;
-      }
+  for (let vector = 0; vector < 256; vector++) {
+    if (!lapics.levelInService.has(vector)) continue;
+    let carried = false;
+    for (let pin = 0; pin < IOAPIC_NUM_PINS && !carried; pin++) {
+      carried = remoteIrr(io, pin) && get32(io.rteLow[pin] ?? 0, RteLow.vector) === vector;
     }
+    if (!carried) return true;
   }
   return false;
 }
 
-function lapicCode(state: MachineState, cpu: number): number {
-  const l = state.lapics[cpu];
-  if (l === undefined) return 0;
+function lapicCode(l: LapicState): number {
   const irr = highestVector(l.irr);
   const isr = highestVector(l.isr);
   return (
@@ -105,7 +128,7 @@ function lapicCode(state: MachineState, cpu: number): number {
   );
 }
 
-function machineCode(state: MachineState, states: number): number {
+function machineCode(state: MachineState, states: number, lapics: LapicUnion): number {
   const ir = state.ir;
   return (
     (ir.ire ? 1 : 0) |
@@ -113,13 +136,17 @@ function machineCode(state: MachineState, states: number): number {
     (ir.faults.some((f) => f !== null) ? 4 : 0) |
     (ir.overflow ? 8 : 0) |
     (states > 1 ? 16 : 0) |
-    (orphanLevelInService(state) ? 32 : 0)
+    (orphanLevelInService(state, lapics) ? 32 : 0)
   );
 }
 
+const msixCode = (e: MsixEntry) => (e.masked ? 1 : 0) | (e.pending ? 2 : 0) | (isRemappable(e.address) ? 4 : 0);
+
 /**
  * Follows one run step by step, collecting its features. Abstract codes of the previous
- * step are kept per component so only transitions are counted.
+ * step are kept per component so only transitions are counted. Reference states share
+ * the components a step did not change (model/machine-state.ts), so only LAPICs and MSI-X
+ * tables that are new objects are looked at: a step's cost does not follow the machine's size.
  */
 class RunFeatures {
   readonly features = new Set<number>();
@@ -127,6 +154,13 @@ class RunFeatures {
   private readonly lapics: number[];
   private readonly msix: number[];
   private machine = 0;
+  /** The LAPIC list, each LAPIC and each MSI-X table as last looked at. */
+  private seenLapicList: readonly LapicState[] | null = null;
+  private readonly seenLapics: (LapicState | undefined)[];
+  private readonly seenTables: (readonly MsixEntry[] | undefined)[];
+  /** Where each device's vectors start in `msix`. */
+  private readonly msixBase: number[];
+  private readonly union = new LapicUnion();
 
   constructor(
     topology: Topology,
@@ -135,39 +169,66 @@ class RunFeatures {
     this.pins = new Array<number>(IOAPIC_NUM_PINS).fill(-1);
     this.lapics = topology.cpus.map(() => 0);
     this.msix = topology.msiDevices.flatMap((d) => new Array<number>(d.vectors).fill(-1));
+    this.seenLapics = topology.cpus.map(() => undefined);
+    this.seenTables = topology.msiDevices.map(() => undefined);
+    let base = 0;
+    this.msixBase = topology.msiDevices.map((d) => {
+      const b = base;
+      base += d.vectors;
+      return b;
+    });
   }
 
   step(command: Command, states: readonly MachineState[], trace: readonly string[]): void {
     const op = opIndex.get(command.op) ?? 31;
     const state = states[0];
     if (state === undefined) return;
-    const irr = union(state, "irr");
-    const isr = union(state, "isr");
+    const lapicFeatures = state.lapics === this.seenLapicList ? [] : this.lapicSteps(op, state.lapics);
     for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
-      const code = pinCode(state, pin, irr, isr);
+      const code = pinCode(state, pin, this.union);
       const prev = this.pins[pin] ?? -1;
       if (prev !== code) this.features.add(feature(PIN, op, 0, code));
       this.pins[pin] = code;
     }
-    for (let cpu = 0; cpu < this.lapics.length; cpu++) {
-      const code = lapicCode(state, cpu);
-      if (code !== this.lapics[cpu]) this.features.add(feature(LAPIC, op, this.lapics[cpu] ?? 0, code));
-      this.lapics[cpu] = code;
-    }
-    let i = 0;
-    for (const dev of state.msix.tables) {
-      for (const e of dev) {
-        const code = (e.masked ? 1 : 0) | (e.pending ? 2 : 0) | (isRemappable(e.address) ? 4 : 0);
-        if (code !== this.msix[i]) this.features.add(feature(MSIX, op, (this.msix[i] ?? 0) & 0x7ff, code));
-        this.msix[i++] = code;
-      }
-    }
-    const machine = machineCode(state, states.length);
+    for (const f of lapicFeatures) this.features.add(f);
+    state.msix.tables.forEach((table, dev) => {
+      if (table !== this.seenTables[dev]) this.msixSteps(op, dev, table);
+    });
+    const machine = machineCode(state, states.length, this.union);
     for (let changed = machine ^ this.machine, b = 0; changed !== 0; changed >>>= 1, b++) {
       if ((changed & 1) === 1) this.features.add(feature(MACHINE, op, b, (machine >>> b) & 1));
     }
     this.machine = machine;
     for (const line of trace) this.features.add(feature(TRACE, op, 0, this.shapes.of(line)));
+  }
+
+  /** Brings the LAPIC union up to date; returns the LAPIC features of the step. */
+  private lapicSteps(op: number, list: readonly LapicState[]): number[] {
+    const features: number[] = [];
+    for (let cpu = 0; cpu < this.lapics.length; cpu++) {
+      const l = list[cpu];
+      const seen = this.seenLapics[cpu];
+      if (l === seen || l === undefined) continue;
+      if (seen !== undefined) this.union.add(seen, -1);
+      this.union.add(l, 1);
+      this.seenLapics[cpu] = l;
+      const code = lapicCode(l);
+      if (code !== this.lapics[cpu]) features.push(feature(LAPIC, op, this.lapics[cpu] ?? 0, code));
+      this.lapics[cpu] = code;
+    }
+    this.seenLapicList = list;
+    return features;
+  }
+
+  private msixSteps(op: number, dev: number, table: readonly MsixEntry[]): void {
+    const base = this.msixBase[dev] ?? 0;
+    table.forEach((e, vec) => {
+      const i = base + vec;
+      const code = msixCode(e);
+      if (code !== this.msix[i]) this.features.add(feature(MSIX, op, (this.msix[i] ?? 0) & 0x7ff, code));
+      this.msix[i] = code;
+    });
+    this.seenTables[dev] = table;
   }
 }
 
