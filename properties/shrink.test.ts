@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { findVariant } from "../impl/variants/index.ts";
 import type { Command } from "../model/commands.ts";
+import { defaultTopology } from "../model/topology.ts";
+import { check } from "./checker.ts";
 import { type StillFails, shrink } from "./shrink.ts";
+import { signatureOf } from "./signature.ts";
 
 const w = (reg: number, value: number): Command => ({ op: "ioapic.write", reg, value });
 const line = (pin: number): Command => ({ op: "line.set", pin, level: 1 });
@@ -43,6 +47,38 @@ describe("the greedy shrinker", () => {
       failsWhen((s) => same(s, [a, b, c, last]) || same(s, [b, a, last])),
     );
     expect(r).toEqual([b, a, last]);
+  });
+
+  it("changes a field to let another command go (value-change pass): D2 on route-masked to the explorer's 3", () => {
+    // A campaign's D2 (seed 1 of the time-to-find bench) stopped at 4: the level RTE
+    // programmed unmasked, then masked by a second write. Masking the first write makes
+    // the second unnecessary - a bit set, which no deletion or bit clear finds.
+    const v = findVariant("route-masked");
+    if (v === undefined) throw new Error("route-masked missing");
+    const t = defaultTopology();
+    const wanted = { op: "ioapic.write", difference: "wrong-vector" };
+    const stillFails: StillFails = (c) => {
+      const r = check(t, v.create(), c, "delivery-log");
+      if (r.ok) return { fails: false, step: 0 };
+      const s = signatureOf(v.name, r.divergence);
+      return { fails: s.op === wanted.op && s.difference === wanted.difference, step: r.divergence.step };
+    };
+    const found = [w(0x1a, 0x8010), line(5), w(0x1a, 0x10000), w(0x1a, 0x8001)];
+    expect(stillFails(found).fails).toBe(true);
+    const r = shrink(found, stillFails);
+    expect(r).toHaveLength(3);
+    expect(stillFails(r).fails).toBe(true);
+  });
+
+  it("changes the same field of every command on the same thing (every write to a register, every EOI of a vCPU)", () => {
+    // Only the short form with both writes physical fails; each write alone made physical does not.
+    const [hi, a, b, last] = [w(0x11, 0x1000000), w(0x10, 0x18800), line(0), w(0x10, 0x8801)];
+    const same = (x: readonly Command[], y: readonly Command[]) => JSON.stringify(x) === JSON.stringify(y);
+    const r = shrink(
+      [hi, a, b, last],
+      failsWhen((s) => same(s, [hi, a, b, last]) || same(s, [w(0x10, 0x18000), b, w(0x10, 0x8001)])),
+    );
+    expect(r).toEqual([w(0x10, 0x18000), b, w(0x10, 0x8001)]);
   });
 
   it("clears register-value bits the failure does not need", () => {

@@ -5,7 +5,9 @@
  * of commands (a step that one deletion at a time cannot take: two commands that only
  * matter together, such as a mask and its unmask); last, move single commands to other
  * positions and keep a move when it lets a deletion through (a different order can need
- * fewer commands: a line raised before the RTE is programmed, not after); then clear
+ * fewer commands: a line raised before the RTE is programmed, not after), and likewise
+ * change one field of a command (a bit of a register write, or of every write to that
+ * register; a flag; a line level); then clear
  * single bits of register values (a physical destination instead of a logical one can
  * make another command unnecessary) and start again if that helped. `fails` decides
  * what "the same way" means (the campaign passes a signature comparison).
@@ -37,7 +39,8 @@ export function shrink(commands: readonly Command[], stillFails: StillFails, bud
     }
   }
   const paired = improveWhile(best, stillFails, PAIR_PASS_MAX, pairDeletions);
-  const reordered = improveWhile(paired, stillFails, REORDER_MAX, movesThenDeletions);
+  const moved = improveWhile(paired, stillFails, REORDER_MAX, movesThenDeletions);
+  const reordered = improveWhile(moved, stillFails, VARIANT_MAX, changesThenDeletions);
   const simpler = clearValueBits(reordered, stillFails);
   return simpler === reordered ? reordered : shrink(simpler, stillFails, budget);
 }
@@ -93,6 +96,75 @@ function* movesThenDeletions(best: Command[]): Iterable<Command[]> {
       for (let drop = 0; drop < moved.length - 1; drop++) yield moved.filter((_, k) => k !== drop);
     }
   }
+}
+
+/** Largest sequence the value-change pass is tried on (up to 64 variants a command, times the deletions). */
+const VARIANT_MAX = 8;
+
+/**
+ * One-field changes of a command: a bit of an IOAPIC register value, a flag of an IR
+ * control or table command, the level of a line, an MSI-X mask, vCPU 0 for another.
+ */
+function* fieldVariants(c: Command): Iterable<Command> {
+  switch (c.op) {
+    case "ioapic.write":
+      for (let bit = 0; bit < 32; bit++) yield { ...c, value: (c.value ^ (1 << bit)) >>> 0 };
+      return;
+    case "ir.control":
+      yield { ...c, ire: !c.ire };
+      yield { ...c, cfi: !c.cfi };
+      return;
+    case "ir.table":
+      yield { ...c, eime: !c.eime };
+      return;
+    case "line.set":
+      yield { ...c, level: c.level === 1 ? 0 : 1 };
+      return;
+    case "msi.mask":
+      yield { ...c, masked: !c.masked };
+      return;
+    case "cpu.accept":
+    case "cpu.eoi":
+      if (c.cpu !== 0) yield { ...c, cpu: 0 };
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Every sequence with one field of one command changed - alone, and also in every
+ * command on the same thing (sameFieldChange) - and then one other command (not the last)
+ * removed: a masked entry from the start, a physical destination in every
+ * write, or CFI clear instead of set can make a command unnecessary that no deletion or
+ * bit clear removes alone.
+ */
+function* changesThenDeletions(best: Command[]): Iterable<Command[]> {
+  for (let i = 0; i < best.length; i++) {
+    const c = best[i];
+    if (c === undefined) continue;
+    for (const v of fieldVariants(c)) {
+      const changed = [best.map((x, k) => (k === i ? v : x))];
+      const everywhere = best.map((x) => sameFieldChange(c, v, x));
+      if (everywhere.some((x, k) => x !== best[k] && k !== i)) changed.push(everywhere);
+      for (const seq of changed) {
+        for (let drop = 0; drop < seq.length - 1; drop++) if (drop !== i) yield seq.filter((_, k) => k !== drop);
+      }
+    }
+  }
+}
+
+/**
+ * `x` with the change that turned `c` into `v` applied too, where it is the same kind of
+ * command on the same thing: the same bits of every write to that IOAPIC register, the
+ * same vCPU in every accept and EOI of it. Otherwise `x` itself.
+ */
+function sameFieldChange(c: Command, v: Command, x: Command): Command {
+  if (c.op === "ioapic.write" && v.op === "ioapic.write" && x.op === "ioapic.write" && x.reg === c.reg)
+    return { ...x, value: (x.value ^ c.value ^ v.value) >>> 0 };
+  if ((c.op === "cpu.accept" || c.op === "cpu.eoi") && (v.op === "cpu.accept" || v.op === "cpu.eoi"))
+    if ((x.op === "cpu.accept" || x.op === "cpu.eoi") && x.cpu === c.cpu) return { ...x, cpu: v.cpu };
+  return x;
 }
 
 /** Clears single set bits of IOAPIC register values while the sequence still fails the same way. */
