@@ -225,24 +225,7 @@ static void skip_sequence(void) {
 /* Machine back to the state the model starts from, undoing only what the sequence touched:
  * its RTEs masked (level first so lowering the lines clears QEMU's irr latch, then edge,
  * which clears Remote IRR, semantics.md §1.8), lines low, LAPICs empty, IOAPIC ID 0, IR off
- * with a zeroed table, no faults. Each IOAPIC write costs a KVM route commit in QEMU 7.2.
- * QEMU 7.2 does not rebuild a masked pin's KVM route (ioapic_update_kvm_routes skips it),
- * so a masked RTE would keep the previous sequence's route; with IR off, each touched RTE
- * is written unmasked as edge, vector 0, physical destination 0 with its line low, which
- * rebuilds the route as 0xfee00000/0: what KVM decodes the same as the address 0 / data 0
- * route kvm_arch_init_irq_routing starts a pin with. Nothing is sent: the pin is made level
- * and its line lowered first, which clears the edge latch (QEMU's irr) a masked pulse left. */
-static void reset_pin_routes(u32 pins) {
-  for (u32 p = 0; p < NPINS; p++) {
-    if (!(pins & (1u << p))) continue;
-    ioapic_set(0x10 + 2 * p, 0x18000);
-    if (p >= 1 && p < 16) line(p, 0);
-    ioapic_set(0x11 + 2 * p, 0);
-    ioapic_set(0x10 + 2 * p, 0);
-    ioapic_set(0x10 + 2 * p, 0x10000);
-  }
-}
-
+ * with a zeroed table, no faults. Each IOAPIC write costs a KVM route commit in QEMU 7.2. */
 static u32 reset_machine(void) {
   u32 pins = dirty_pins, lines = raised_lines;
   for (u32 p = 0; p < NPINS; p++)
@@ -262,7 +245,6 @@ static u32 reset_machine(void) {
   u32 clean = 1;
   for (u32 c = 0; c < ncpus; c++) clean &= cpu_drain(c);
   if (iommu) vtd_reset();
-  reset_pin_routes(pins);
   return clean;
 }
 
