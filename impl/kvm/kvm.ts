@@ -12,7 +12,15 @@ import { DELIVERY_MODES } from "../../model/observations.ts";
 import type { Topology } from "../../model/topology.ts";
 import { isSealed, type LapicVisible, seal } from "../../model/visible.ts";
 import type { Recorder } from "../recorder.ts";
-import { type CompatInterrupt, describeRoute, type KvmMsiRoute, kvmDecodeMsi, kvmMsiRouteInvalid } from "./routing.ts";
+import {
+  type CompatInterrupt,
+  describeRoute,
+  type KvmMsiRoute,
+  kvmDecodeMsi,
+  kvmMsiRouteInvalid,
+  routeDigest,
+  routeTableDigest,
+} from "./routing.ts";
 
 /** GSIs below this are the IOAPIC's reserved pins (KVM_CAP_SPLIT_IRQCHIP with 24). */
 export const NR_RESERVED_IOAPIC_PINS = 24;
@@ -219,7 +227,15 @@ export class Kvm {
 
   /** Canonical encoding of the kernel state (explorer hashing). */
   digest(): string {
-    return JSON.stringify([[...this.routes.values()], [...this.irqfds], this.apics, this.eoiExit.map(bitmapHex)]);
+    const irqfds = [...this.irqfds].map(
+      ([fd, f]) => `${fd}:${f.gsi}:${f.cached === null ? "-" : routeDigest(f.cached)}`,
+    );
+    return [
+      routeTableDigest(this.routingTable),
+      irqfds.join(","),
+      lapicsDigest(this.apics),
+      this.eoiExit.map(bitmapHex).join(","),
+    ].join("|");
   }
 
   describe(): string[] {
@@ -241,11 +257,22 @@ function ioapicLevelIrqs(routes: ReadonlyMap<number, KvmMsiRoute>): CompatInterr
   return irqs;
 }
 
-/** A 256-entry boolean bitmap (sparse: absent is clear) as 64 hex digits (the digest's cheapest exact form). */
+const lapicDigests = new WeakMap<readonly lapic.LapicState[], string>();
+
+/** The LAPICs' registers for the digest, computed once per sealed list (it is replaced when one changes). */
+function lapicsDigest(list: readonly lapic.LapicState[]): string {
+  const known = lapicDigests.get(list);
+  if (known !== undefined) return known;
+  const digest = list.map((l) => `${l.irr.join(".")}/${l.isr.join(".")}/${l.tmr.join(".")}`).join(";");
+  if (isSealed(list)) lapicDigests.set(list, digest);
+  return digest;
+}
+
+/** A 256-entry boolean bitmap (sparse: absent is clear) as eight hex words. */
 function bitmapHex(bits: readonly boolean[]): string {
-  let out = "";
-  for (let i = 0; i < 256; i += 4) {
-    out += ((bits[i] ? 1 : 0) | (bits[i + 1] ? 2 : 0) | (bits[i + 2] ? 4 : 0) | (bits[i + 3] ? 8 : 0)).toString(16);
-  }
-  return out;
+  const words = [0, 0, 0, 0, 0, 0, 0, 0];
+  bits.forEach((set, v) => {
+    if (set) words[v >>> 5] = ((words[v >>> 5] ?? 0) | (1 << (v & 31))) >>> 0;
+  });
+  return words.map((w) => w.toString(16)).join(".");
 }

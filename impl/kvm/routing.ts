@@ -45,3 +45,20 @@ export function describeRoute(r: { addressLo: number; addressHi: number; data: n
   const irq = kvmDecodeMsi(r);
   return `(dest 0x${irq.dest.toString(16)} ${irq.destMode === 1 ? "logical" : "phys"} vector 0x${irq.vector.toString(16)} ${irq.trigger === 1 ? "level" : "edge"})`;
 }
+
+/** A route's fields, for digests. */
+export const routeDigest = (r: KvmMsiRoute): string => `${r.gsi}:${r.addressLo}:${r.addressHi}:${r.data}`;
+
+const tableDigests = new WeakMap<readonly KvmMsiRoute[], string>();
+
+/**
+ * Canonical encoding of a routing table, for digests: computed once per frozen table
+ * (QEMU pushes the same frozen table while nothing changed, kvm-accel.ts).
+ */
+export function routeTableDigest(table: readonly KvmMsiRoute[]): string {
+  const known = tableDigests.get(table);
+  if (known !== undefined) return known;
+  const digest = table.map(routeDigest).join(",");
+  if (Object.isFrozen(table)) tableDigests.set(table, digest);
+  return digest;
+}

@@ -11,7 +11,7 @@
  */
 import type { Topology } from "../../model/topology.ts";
 import { type Kvm, NR_RESERVED_IOAPIC_PINS } from "../kvm/kvm.ts";
-import { formatRoute, type KvmMsiRoute } from "../kvm/routing.ts";
+import { formatRoute, type KvmMsiRoute, routeTableDigest } from "../kvm/routing.ts";
 import type { Recorder } from "../recorder.ts";
 import type { IntelIommu, Msi } from "./intel-iommu.ts";
 
@@ -193,7 +193,7 @@ export class KvmAccel {
   }
 
   digest(): string {
-    return JSON.stringify([[...this.table.values()], [...this.resampleFds.keys()]]);
+    return `${routeTableDigest(this.pushed ?? [...this.table.values()])}|${[...this.resampleFds.keys()].join(",")}`;
   }
 
   describe(): string[] {
