@@ -29,11 +29,17 @@ export function needsIommu(commands: readonly Command[]): boolean {
   return commands.some((c) => IR_OPS.has(c.op));
 }
 
+/** A sequence with MSI-X commands runs on the machine with the ivshmem-doorbell devices. */
+export function needsMsix(commands: readonly Command[]): boolean {
+  return commands.some((c) => c.op === "msi.program" || c.op === "msi.mask" || c.op === "msi.fire");
+}
+
 export interface DrawnRun {
   /** Run index: the sequence is runGenerator(profile)(runSeed(seed, run)). */
   readonly run: number;
   readonly commands: readonly Command[];
   readonly iommu: boolean;
+  readonly msix: boolean;
 }
 
 export interface Draw {
@@ -60,8 +66,9 @@ export function drawRuns(
     if (runs.length === count) break;
     const commands = generate(runSeed(seed, run));
     const iommu = needsIommu(commands);
-    const why = sequenceProblem(commands, topology, { irqchip, iommu });
-    if (why === null) runs.push({ run, commands, iommu });
+    const msix = needsMsix(commands);
+    const why = sequenceProblem(commands, topology, { irqchip, iommu, msix });
+    if (why === null) runs.push({ run, commands, iommu, msix });
     else skipped.push({ run, why });
   }
   return { runs, skipped };
@@ -123,10 +130,10 @@ export async function runRealCampaigns(
   irqchip: MachineOptions["irqchip"],
 ): Promise<RealCampaign[]> {
   const batches = [false, true]
-    .map((iommu) => ({
-      options: { irqchip, iommu },
-      runs: plans.flatMap((plan, p) => plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run }))),
-    }))
+    .map((iommu) => {
+      const runs = plans.flatMap((plan, p) => plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run })));
+      return { options: { irqchip, iommu, msix: runs.some((r) => r.run.msix) }, runs };
+    })
     .filter((b) => b.runs.length > 0);
   const jobs: RealJob[] = batches.map((b) => ({
     topology,

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { TOPOLOGIES } from "../../model/topology.ts";
 import { findProfile } from "../../properties/profiles/index.ts";
 import { findVariant } from "../variants/index.ts";
-import { type CampaignPlan, type Draw, drawRuns, needsIommu, runRealCampaigns } from "./campaign.ts";
+import { type CampaignPlan, type Draw, drawRuns, needsIommu, needsMsix, runRealCampaigns } from "./campaign.ts";
 import { CpioWriter } from "./cpio.ts";
 import { resolveKernel, shortVersion } from "./install.ts";
 import { BUSYBOX, kvmModules, parseNestedReport } from "./nested.ts";
@@ -128,7 +128,12 @@ function expectation(
 }
 
 const scenarioDraw: Draw = {
-  runs: Object.values(SCENARIOS).map((s, run) => ({ run, commands: s.commands, iommu: needsIommu(s.commands) })),
+  runs: Object.values(SCENARIOS).map((s, run) => ({
+    run,
+    commands: s.commands,
+    iommu: needsIommu(s.commands),
+    msix: needsMsix(s.commands),
+  })),
   skipped: [],
 };
 const names = Object.keys(SCENARIOS);
