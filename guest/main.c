@@ -354,6 +354,8 @@ void bsp_main(u32 magic, struct mb_info *mbi) {
       perturbed = 0;
       u32 op = rd8();
       u32 touched = lapics_touched(op, sp);
+      /* An unmask can abort QEMU (impl/real/aborts.ts): have the steps before it out first. */
+      if (op == 0x0E || op == 0x0F) out_flush();
       step(op);
       dump(touched);
       out_str(perturbed ? ".!\n" : ".\n");

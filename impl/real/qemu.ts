@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { StepResult } from "../../properties/implementation.ts";
-import { BootCollector } from "./boots.ts";
+import { BootCollector, type QemuAbort } from "./boots.ts";
 import { encodeScenario, type MachineOptions, msixDevfn, sequenceProblem, topologyProblem } from "./encode.ts";
 import { type KernelBuild, type QemuBuild, resolveKernel, resolveQemu, shortVersion } from "./install.ts";
 import {
@@ -184,8 +184,10 @@ export interface RealJob {
 }
 
 export interface RealQemuRun {
-  /** One StepResult[] per input sequence, in order. */
+  /** One StepResult[] per input sequence, in order; an aborted sequence's up to its abort. */
   readonly results: StepResult[][];
+  /** Sequences during which QEMU died (e.g. an assertion): a finding each. */
+  readonly aborts: readonly QemuAbort[];
   readonly boots: number;
   /** Wall time of each inner QEMU process, seconds. */
   readonly bootSeconds: readonly number[];
@@ -248,6 +250,7 @@ function summary(
 ): RealQemuRun {
   return {
     results: collector.finish(),
+    aborts: collector.aborts,
     boots: collector.bootSeconds.length,
     bootSeconds: collector.bootSeconds,
     wallSeconds,
