@@ -14,7 +14,7 @@ import {
   type RealCampaign,
   runRealCampaign,
 } from "../impl/real/campaign.ts";
-import { type MachineOptions, sequenceProblem, topologyProblem } from "../impl/real/encode.ts";
+import { asRealMachine, type MachineOptions, sequenceProblem, topologyProblem } from "../impl/real/encode.ts";
 import { KERNELS } from "../impl/real/install.ts";
 import { type RealSystem, resolveSystem, runOnRealQemu, type SystemSpec, systemName } from "../impl/real/qemu.ts";
 import { SCENARIOS } from "../impl/real/scenarios.ts";
@@ -251,11 +251,11 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
   const agreement = compareWithAbort(
     topology,
     s.commands,
-    runImplementation(topology, compare.create(), s.commands),
+    runImplementation(asRealMachine(topology), compare.create(), s.commands),
     results,
     abort,
   );
-  const ctx = { topology, commands: s.commands, real: results, create: compare.create };
+  const ctx = { topology: asRealMachine(topology), commands: s.commands, real: results, create: compare.create };
   const known = abort !== undefined && !agreement.agree ? knownAbort(abort, agreement.command) : null;
   const explanation =
     known !== null ? { kind: "qemu-abort" as const, ...known } : explain(system, s.machine, ctx, agreement);

@@ -13,7 +13,7 @@ import type { ImplementationFactory, StepResult } from "../../properties/impleme
 import type { Profile } from "../../properties/profiles/index.ts";
 import { compareWithAbort, knownAbort } from "./aborts.ts";
 import type { QemuAbort } from "./boots.ts";
-import { type MachineOptions, sequenceProblem } from "./encode.ts";
+import { asRealMachine, type MachineOptions, sequenceProblem } from "./encode.ts";
 import { modelError } from "./model-errors.ts";
 import { type RealJob, type RealQemuRun, type RealSystem, runJobs } from "./qemu.ts";
 import { hostQuirk } from "./quirks.ts";
@@ -155,9 +155,9 @@ export async function runRealCampaigns(
       const real = machines[j]?.results[i] ?? [];
       const abort = machines[j]?.aborts.find((a) => a.sequence === i);
       const create = plan.create;
-      const expected = runImplementation(topology, create(), r.commands);
+      const expected = runImplementation(asRealMachine(topology), create(), r.commands);
       const agreement = compareWithAbort(topology, r.commands, expected, real, abort);
-      const ctx = { topology, commands: r.commands, real, create };
+      const ctx = { topology: asRealMachine(topology), commands: r.commands, real, create };
       const died = abort !== undefined && !agreement.agree && agreement.step === abort.step;
       const known = died ? knownAbort(abort, agreement.command) : null;
       outcomes[p]?.push({

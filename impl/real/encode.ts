@@ -58,6 +58,18 @@ export const DRIVABLE_PINS: readonly number[] = [1, 3, 5, 6, 7, 10, 11, 12, 13, 
 
 const DELIVERY_MODE_NAMES = ["fixed", "lowest", "SMI", "reserved", "NMI", "INIT", "SIPI", "ExtINT"];
 
+/**
+ * The topology an implementation is compared under on a real machine. Its MSI-X devices
+ * are ivshmem-doorbell, whose unmask notifier (ivshmem_vector_unmask) updates the vector's
+ * KVM route every time, commits and assigns the irqfd: vfio-pci's path
+ * (vfio_update_kvm_msi_virq), not virtio-pci's, which skips the update while the message
+ * equals the one it cached. The two differ only when the update fails: vfio-pci goes on
+ * with the stale route, ivshmem makes QEMU abort (aborts.ts, A1).
+ */
+export function asRealMachine(topology: Topology): Topology {
+  return { ...topology, msiDevices: topology.msiDevices.map((d) => ({ ...d, qemuModel: "vfio-pci" })) };
+}
+
 /** Why this machine cannot be built for the topology, or null. */
 export function topologyProblem(topology: Topology, options: MachineOptions): string | null {
   const n = topology.cpus.length;

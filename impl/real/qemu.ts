@@ -311,12 +311,13 @@ async function runNested(
   kvm: Extract<KvmSystem, { mode: "nested" }>,
   jobs: readonly RealJob[],
 ): Promise<RealQemuRun[]> {
-  const base = baseInitramfs(kvm.kernel, system.qemu, GUEST_ELF);
+  const base = baseInitramfs(kvm.kernel, system.qemu, GUEST_ELF, IVSHMEM_SERVER);
   const inner = { firmwareDir: INNER.firmware, qboot: INNER.qboot, guest: INNER.guest, socketDir: "/tmp" };
   const nestedJobs: NestedJob[] = jobs.map((job) => ({
     args: qemuArgs(job.topology, job.options, inner),
     scenario: encodeScenario(job.topology, job.sequences, job.options, 0),
     timeoutSeconds: timeLimit(job, true),
+    servers: ivshmemServers(job.topology, job.options, inner.socketDir),
   }));
   const dir = mkdtempSync(join(tmpdir(), "irqcheck-nested-"));
   try {
