@@ -306,6 +306,10 @@ void bsp_main(u32 magic, struct mb_info *mbi) {
   outb(0x21, 0xFF); /* mask both 8259s */
   outb(0xA1, 0xFF);
   outb(COM1 + 1, 0); /* COM1: no interrupts */
+  /* Stop the PIT: channel 0 in mode 0 without a count holds OUT low (8254 datasheet, mode
+   * 0), so IOAPIC pin 2 sees no edges. Otherwise its 18.2 Hz edges latch in a masked pin
+   * and reset_pin_routes' brief unmask delivers vector 0, which the drain cannot clear. */
+  outb(0x43, 0x30);
   if (magic != 0x2BADB002u || !(mbi->flags & 8) || mbi->mods_count < 1) fail("no multiboot module");
   struct mb_module *m = (struct mb_module *)mbi->mods_addr;
   sp = (const u8 *)m->start;
