@@ -19,7 +19,8 @@ export interface KnownAbort {
  * IRTE, SID mismatch, IR on without CFI for a compatibility-format message) aborts QEMU:
  * ivshmem_vector_unmask returns the error of kvm_irqchip_update_msi_route (its
  * kvm_arch_fixup_msi_route failed) and msix_fire_vector_notifier asserts `ret >= 0`. The
- * guest controls both, so a guest can kill its QEMU. Seen on QEMU 7.2.22 (hw/pci/msix.c:119).
+ * guest controls both, so a guest can kill its QEMU. Seen on QEMU 7.2.22 (hw/pci/msix.c:119) and
+ * 10.0.2 (hw/pci/msix.c:122), host KVM: `irqcheck real msix-unmask-abort`.
  */
 export const IVSHMEM_UNMASK_ASSERT: KnownAbort = {
   id: "A1",

@@ -313,7 +313,8 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
     commands: ireWithoutNotifyScenario,
   },
   "msix-fire": {
-    title: "MSI-X (ivshmem-doorbell): vector to APIC ID 0 unmasked and fired; masked, to APIC ID 1, fired (PBA); unmasked",
+    title:
+      "MSI-X (ivshmem-doorbell): vector to APIC ID 0 unmasked and fired; masked, to APIC ID 1, fired (PBA); unmasked",
     commands: msixFireScenario,
   },
   "msix-unmask-abort": {
