@@ -116,10 +116,10 @@ export function resolveSystem(
   }
 }
 
-/** Build guest/build/guest.elf with guest/build.sh when it is missing or older than a source. */
+/** Build guest/build/guest.elf and ivshmem-server with guest/build.sh when one is missing or older than a source. */
 export function buildGuest(): string {
   const sources = readdirSync(GUEST_DIR).filter((f) => /\.(c|h|S|ld|sh)$/.test(f));
-  const built = existsSync(GUEST_ELF) ? statSync(GUEST_ELF).mtimeMs : 0;
+  const built = existsSync(GUEST_ELF) && existsSync(IVSHMEM_SERVER) ? statSync(GUEST_ELF).mtimeMs : 0;
   if (sources.some((f) => statSync(join(GUEST_DIR, f)).mtimeMs > built)) {
     execFileSync("sh", [join(GUEST_DIR, "build.sh")], { stdio: ["ignore", "ignore", "pipe"] });
   }
