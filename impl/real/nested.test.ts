@@ -143,15 +143,6 @@ const scenarioDraw: Draw = {
 const names = Object.keys(SCENARIOS);
 const PROFILE_RUNS = 4;
 
-/**
- * Runs of this draw that QEMU 7.2 answers with a route left by an earlier sequence of the
- * same boot: 7.2's ioapic_update_kvm_routes skips masked pins, so when a sequence unmasks
- * a pin whose line is high, KVM still holds the previous sequence's route for its GSI
- * (uniform run 8: 0x35 level to APIC 1 where a fresh QEMU sends through the reset route).
- * The runner has no per-sequence route reset yet; any other disagreement still fails.
- */
-const LEAKED_ROUTE_RUNS: Readonly<Record<string, readonly number[]>> = { uniform: [8] };
-
 for (const qemu of ["7.2", "10.0"] as const) {
   for (const kernel of ["6.1", "6.12"] as const) {
     const r = resolveSystem({ kvm: "nested", kernel, ...(qemu === "10.0" ? { qemu: "10.0" } : {}) });
@@ -192,7 +183,7 @@ for (const qemu of ["7.2", "10.0"] as const) {
             const unexplained = c.outcomes.filter((o) => !o.agreement.agree && o.explanation === null);
             expect({ profile: profiles[i]?.name, unexplained: unexplained.map((o) => o.run) }).toEqual({
               profile: profiles[i]?.name,
-              unexplained: qemu === "7.2" ? (LEAKED_ROUTE_RUNS[profiles[i]?.name ?? ""] ?? []) : [],
+              unexplained: [],
             });
           });
           // Every profile has runs the guest can run (MSI-X through ivshmem-doorbell included).

@@ -369,10 +369,16 @@ async function runNested(
       const boots = parsed.boots[i] ?? [];
       let next: number | null = 0;
       for (const boot of boots) next = collector.absorb(boot);
-      if (next !== null || boots.length === 0)
+      if (next !== null || boots.length === 0) {
+        const last = boots.at(-1);
+        const inner =
+          last === undefined
+            ? "no inner boot"
+            : `last inner boot from sequence ${last.first}, exit ${last.code}, next ${next}: ${last.serial.trim().split("\n").slice(-2).join(" | ")} | ${last.stderr.trim().split("\n").slice(-2).join(" | ")}`;
         throw new Error(
-          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${parsed.complete ? "all jobs reported" : "report incomplete"}): ${consoleTail()}`,
+          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${parsed.complete ? "all jobs reported" : "report incomplete"}; ${inner}): ${consoleTail()}`,
         );
+      }
       const share = innerTotal > 0 ? collector.bootSeconds.reduce((t, s) => t + s, 0) / innerTotal : 1 / jobs.length;
       const commandLine = [INNER.qemu, ...(nestedJobs[i]?.args ?? [])];
       return { ...summary(system, job, collector, wall * share, commandLine), notes };
