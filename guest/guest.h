@@ -34,6 +34,7 @@ void msix_program(u32 dev, u32 vec, u32 address, u32 data);
 void msix_mask(u32 dev, u32 vec, u32 masked);
 void msix_fire(u32 dev, u32 vec);
 u32 msix_pending(u32 dev); /* PBA bits of vectors 0..31 */
+void msix_settle(void);    /* let a deferred irqfd injection land */
 u32 msix_reset(void);      /* returns 1 if a pending vector was released into a LAPIC */
 
 #endif

@@ -233,7 +233,10 @@ static void step(u32 op) {
     case 0x10: { u32 dev = rd8(), vec = rd8(); msix_fire(dev, vec); break; }
     default: fail("unknown opcode in scenario");
   }
-  if (op >= 0x0E) dump_pba();
+  if (op >= 0x0E) {
+    msix_settle();
+    dump_pba();
+  }
 }
 
 static void skip_sequence(void) {

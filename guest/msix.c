@@ -106,6 +106,17 @@ void msix_fire(u32 dev, u32 vec) {
   mmio_write(d->regs + IVSHMEM_DOORBELL, (d->peer << 16) | vec);
 }
 
+/* Give an irqfd injection KVM deferred time to land before the step's state is read. An
+ * MSI that kvm_arch_set_irq_inatomic cannot deliver at once (a physical broadcast, a
+ * lowest-priority pick; kvm_irq_delivery_to_apic_fast declines) goes through irqfd_inject
+ * on a workqueue; under a nested KVM it was seen still pending at the dump (IRR empty).
+ * Each IVPosition read is a round trip to QEMU that lets the worker run. */
+#define SETTLE_READS 256
+void msix_settle(void) {
+  for (u32 i = 0; i < ndevs; i++)
+    for (u32 n = 0; n < SETTLE_READS; n++) (void)mmio_read(devs[i].regs + IVSHMEM_IVPOSITION);
+}
+
 /* The PBA's first dword. A PBA read runs QEMU's poll notifier (ivshmem_vector_poll), which
  * moves a masked vector's signalled eventfd into its pending bit. */
 u32 msix_pending(u32 dev) { return mmio_read(dev_of(dev)->pba); }
