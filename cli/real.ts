@@ -4,21 +4,23 @@
  * agreement campaign of a profile in real QEMU against a TypeScript variant.
  */
 import { existsSync } from "node:fs";
+import { compareWithAbort, knownAbort } from "../impl/real/aborts.ts";
 import {
   drawRuns,
   type Explanation,
   explain,
   needsIommu,
+  needsMsix,
   type RealCampaign,
   runRealCampaign,
 } from "../impl/real/campaign.ts";
-import { type MachineOptions, sequenceProblem, topologyProblem } from "../impl/real/encode.ts";
+import { asRealMachine, type MachineOptions, sequenceProblem, topologyProblem } from "../impl/real/encode.ts";
 import { KERNELS } from "../impl/real/install.ts";
 import { type RealSystem, resolveSystem, runOnRealQemu, type SystemSpec, systemName } from "../impl/real/qemu.ts";
 import { SCENARIOS } from "../impl/real/scenarios.ts";
 import type { Command } from "../model/commands.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
-import { type Agreement, compareRuns, runImplementation, stepDiff } from "../properties/agreement.ts";
+import { type Agreement, runImplementation, stepDiff } from "../properties/agreement.ts";
 import { checkResults } from "../properties/checker.ts";
 import type { ImplementationFactory, StepResult } from "../properties/implementation.ts";
 import { modelImplementation } from "../properties/reference-implementation.ts";
@@ -166,7 +168,7 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
         title: `${profile.name} profile, seed ${seed}, run ${run} (${drawn.commands.length} commands)`,
         source: `--profile ${profile.name} --seed ${seed} --run ${run}`,
         commands: drawn.commands,
-        machine: { topology, irqchip, iommu: values.iommu === true || drawn.iommu },
+        machine: { topology, irqchip, iommu: values.iommu === true || drawn.iommu, msix: drawn.msix },
         compare: (system) => comparator(values.variant ?? defaultVariant(system)),
       });
     }
@@ -202,7 +204,12 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
     title: loaded.title,
     source: target,
     commands: loaded.commands,
-    machine: { topology, irqchip, iommu: values.iommu === true || needsIommu(loaded.commands) },
+    machine: {
+      topology,
+      irqchip,
+      iommu: values.iommu === true || needsIommu(loaded.commands),
+      msix: needsMsix(loaded.commands),
+    },
     compare: (system) =>
       comparator(
         values.variant ??
@@ -239,15 +246,19 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
   const compare = s.compare(system);
   const run = await runOnRealQemu(system, topology, [s.commands], s.machine);
   const results = run.results[0] ?? [];
-  const reference = checkResults(topology, s.commands, results, "guest-visible");
-  const agreement = compareRuns(
+  const reference = checkResults(topology, s.commands.slice(0, results.length), results, "guest-visible");
+  const abort = run.aborts[0];
+  const agreement = compareWithAbort(
     topology,
     s.commands,
-    runImplementation(topology, compare.create(), s.commands),
+    runImplementation(asRealMachine(topology), compare.create(), s.commands),
     results,
+    abort,
   );
-  const ctx = { topology, commands: s.commands, real: results, create: compare.create };
-  const explanation = explain(system, s.machine, ctx, agreement);
+  const ctx = { topology: asRealMachine(topology), commands: s.commands, real: results, create: compare.create };
+  const known = abort !== undefined && !agreement.agree ? knownAbort(abort, agreement.command) : null;
+  const explanation =
+    known !== null ? { kind: "qemu-abort" as const, ...known } : explain(system, s.machine, ctx, agreement);
   const ids = topology.cpus.map((c) => c.apicId);
   const referenceDiff = reference.ok
     ? []
@@ -256,7 +267,7 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
         const first = closestAllowed(d);
         return first === undefined ? [] : stepDiff({ ...first, trace: [] }, d.actual, ids);
       })();
-  const machine = `-machine q35,kernel-irqchip=${s.machine.irqchip}${s.machine.iommu ? " -device intel-iommu,intremap=on" : ""}`;
+  const machine = `-machine q35,kernel-irqchip=${s.machine.irqchip}${s.machine.iommu ? " -device intel-iommu,intremap=on" : ""}${s.machine.msix ? " -device ivshmem-doorbell" : ""}`;
   if (json) {
     io.out(
       JSON.stringify(
@@ -345,6 +356,7 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
   const agree = o.filter((x) => x.agreement.agree);
   const quirks = o.filter((x) => x.explanation?.kind === "host-quirk");
   const modelErrors = o.filter((x) => x.explanation?.kind === "model-error");
+  const aborts = o.filter((x) => x.explanation?.kind === "qemu-abort");
   const unexplained = o.filter((x) => !x.agreement.agree && x.explanation === null);
   const refines = o.filter((x) => x.reference.ok);
   const diverging = agree.filter((x) => !x.reference.ok);
@@ -365,7 +377,7 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
       reproduce: r.repro(x.run),
     };
   };
-  const listed = [...unexplained, ...quirks, ...modelErrors].sort((a, b) => a.run - b.run).map(disagreement);
+  const listed = [...unexplained, ...quirks, ...modelErrors, ...aborts].sort((a, b) => a.run - b.run).map(disagreement);
   if (json) {
     io.out(
       JSON.stringify(
@@ -383,6 +395,7 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
           agree: agree.length,
           hostQuirk: quirks.length,
           modelError: modelErrors.length,
+          qemuAbort: aborts.length,
           explainedBy: countsById(o),
           unexplained: unexplained.length,
           refineReference: refines.length,
@@ -416,6 +429,8 @@ function printCampaign(io: Io, json: boolean, c: RealCampaign, r: CampaignReport
   io.out(
     `  disagree, explained by a known model error: ${modelErrors.length}${modelErrors.length > 0 ? ` (${byId(modelErrors)})` : ""} (equal on every step before it)`,
   );
+  if (aborts.length > 0)
+    io.out(`  disagree, real QEMU died (a known QEMU bug no variant models): ${aborts.length} (${byId(aborts)})`);
   io.out(`  disagree, unexplained: ${unexplained.length}`);
   io.out(`  refine the reference (guest-visible): ${refines.length}`);
   for (const d of listed) {

@@ -60,6 +60,12 @@ static inline u8 inb(u16 port) {
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
   return v;
 }
+static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline u32 inl(u16 port) {
+  u32 v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
 static inline u32 mmio_read(u32 addr) { return *(volatile u32 *)addr; }
 static inline void mmio_write(u32 addr, u32 v) { *(volatile u32 *)addr = v; }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }

@@ -19,9 +19,20 @@ export interface BootOutput {
   readonly seconds: number;
 }
 
+/** QEMU died in the middle of a sequence: the steps before it, then no more. */
+export interface QemuAbort {
+  readonly sequence: number;
+  /** The step during which QEMU ended (results hold the steps before it). */
+  readonly step: number;
+  readonly code: number | null;
+  /** QEMU's last stderr lines, joined with " | ". */
+  readonly stderr: string;
+}
+
 export class BootCollector {
   readonly results: StepResult[][] = [];
   readonly bootSeconds: number[] = [];
+  readonly aborts: QemuAbort[] = [];
 
   constructor(
     private readonly topology: Topology,
@@ -41,14 +52,25 @@ export class BootCollector {
     if (parsed.restartAt !== null && parsed.restartAt > boot.first) return parsed.restartAt;
     const last = boot.stderr.trim().split("\n").slice(-3).join(" | ");
     const killed = boot.code === 124 || boot.code === 137 ? ", timeout" : "";
+    // QEMU itself ended (an abort, not the time limit) inside a sequence it had started:
+    // that sequence is a finding, the next boot goes on with the one after it.
+    const started = Math.max(-1, ...parsed.results.keys());
+    const partial = parsed.results.get(started);
+    const length = this.sequences[started]?.length ?? 0;
+    if (killed === "" && partial !== undefined && started >= boot.first && partial.length < length) {
+      this.results[started] = partial;
+      this.aborts.push({ sequence: started, step: partial.length, code: boot.code, stderr: last });
+      return started + 1 < this.sequences.length ? started + 1 : null;
+    }
     throw new Error(
       `QEMU ended before the scenario did (exit ${boot.code}${killed}; first sequence ${boot.first}): ${last}`,
     );
   }
 
-  /** Every sequence's results; throws if one is missing. */
+  /** Every sequence's results (an aborted one's up to the abort); throws if one is missing. */
   finish(): StepResult[][] {
     for (let i = 0; i < this.sequences.length; i++) {
+      if (this.aborts.some((a) => a.sequence === i)) continue;
       if (this.results[i]?.length !== this.sequences[i]?.length)
         throw new Error(`sequence ${i}: the guest reported no result`);
     }

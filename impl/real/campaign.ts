@@ -6,12 +6,14 @@
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
-import { type Agreement, compareRuns, runImplementation } from "../../properties/agreement.ts";
+import { type Agreement, runImplementation } from "../../properties/agreement.ts";
 import { runGenerator, runSeed } from "../../properties/campaign.ts";
 import { type CheckResult, checkResults } from "../../properties/checker.ts";
 import type { ImplementationFactory, StepResult } from "../../properties/implementation.ts";
 import type { Profile } from "../../properties/profiles/index.ts";
-import { type MachineOptions, sequenceProblem } from "./encode.ts";
+import { compareWithAbort, knownAbort } from "./aborts.ts";
+import type { QemuAbort } from "./boots.ts";
+import { asRealMachine, type MachineOptions, sequenceProblem } from "./encode.ts";
 import { modelError } from "./model-errors.ts";
 import { type RealJob, type RealQemuRun, type RealSystem, runJobs } from "./qemu.ts";
 import { hostQuirk } from "./quirks.ts";
@@ -29,11 +31,17 @@ export function needsIommu(commands: readonly Command[]): boolean {
   return commands.some((c) => IR_OPS.has(c.op));
 }
 
+/** A sequence with MSI-X commands runs on the machine with the ivshmem-doorbell devices. */
+export function needsMsix(commands: readonly Command[]): boolean {
+  return commands.some((c) => c.op === "msi.program" || c.op === "msi.mask" || c.op === "msi.fire");
+}
+
 export interface DrawnRun {
   /** Run index: the sequence is runGenerator(profile)(runSeed(seed, run)). */
   readonly run: number;
   readonly commands: readonly Command[];
   readonly iommu: boolean;
+  readonly msix: boolean;
 }
 
 export interface Draw {
@@ -60,16 +68,17 @@ export function drawRuns(
     if (runs.length === count) break;
     const commands = generate(runSeed(seed, run));
     const iommu = needsIommu(commands);
-    const why = sequenceProblem(commands, topology, { irqchip, iommu });
-    if (why === null) runs.push({ run, commands, iommu });
+    const msix = needsMsix(commands);
+    const why = sequenceProblem(commands, topology, { irqchip, iommu, msix });
+    if (why === null) runs.push({ run, commands, iommu, msix });
     else skipped.push({ run, why });
   }
   return { runs, skipped };
 }
 
-/** Why real QEMU and a variant disagree, when it is known: a host quirk or a model error. */
+/** Why real QEMU and a variant disagree, when it is known: a host quirk, a model error, or QEMU dying (aborts.ts). */
 export interface Explanation {
-  readonly kind: "host-quirk" | "model-error";
+  readonly kind: "host-quirk" | "model-error" | "qemu-abort";
   readonly id: string;
   readonly summary: string;
 }
@@ -89,7 +98,9 @@ export function explain(
 }
 
 export interface RunOutcome extends DrawnRun {
+  /** Real QEMU's steps (up to the abort, if QEMU died in this run). */
   readonly real: readonly StepResult[];
+  readonly abort: QemuAbort | null;
   /** Real QEMU against the TypeScript implementation, stream against stream. */
   readonly agreement: Agreement;
   /** The host quirk or model error that explains the disagreement exactly, if any. */
@@ -123,10 +134,12 @@ export async function runRealCampaigns(
   irqchip: MachineOptions["irqchip"],
 ): Promise<RealCampaign[]> {
   const batches = [false, true]
-    .map((iommu) => ({
-      options: { irqchip, iommu },
-      runs: plans.flatMap((plan, p) => plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run }))),
-    }))
+    .map((iommu) => {
+      const runs = plans.flatMap((plan, p) =>
+        plan.draw.runs.filter((r) => r.iommu === iommu).map((run) => ({ p, run })),
+      );
+      return { options: { irqchip, iommu, msix: runs.some((r) => r.run.msix) }, runs };
+    })
     .filter((b) => b.runs.length > 0);
   const jobs: RealJob[] = batches.map((b) => ({
     topology,
@@ -140,15 +153,20 @@ export async function runRealCampaigns(
       const plan = plans[p];
       if (plan === undefined) return;
       const real = machines[j]?.results[i] ?? [];
+      const abort = machines[j]?.aborts.find((a) => a.sequence === i);
       const create = plan.create;
-      const agreement = compareRuns(topology, r.commands, runImplementation(topology, create(), r.commands), real);
-      const ctx = { topology, commands: r.commands, real, create };
+      const expected = runImplementation(asRealMachine(topology), create(), r.commands);
+      const agreement = compareWithAbort(topology, r.commands, expected, real, abort);
+      const ctx = { topology: asRealMachine(topology), commands: r.commands, real, create };
+      const died = abort !== undefined && !agreement.agree && agreement.step === abort.step;
+      const known = died ? knownAbort(abort, agreement.command) : null;
       outcomes[p]?.push({
         ...r,
         real,
+        abort: abort ?? null,
         agreement,
-        explanation: explain(system, b.options, ctx, agreement),
-        reference: checkResults(topology, r.commands, real, "guest-visible"),
+        explanation: died ? known && { kind: "qemu-abort", ...known } : explain(system, b.options, ctx, agreement),
+        reference: checkResults(topology, r.commands.slice(0, real.length), real, "guest-visible"),
       });
     });
   });

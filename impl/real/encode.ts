@@ -11,6 +11,8 @@ export interface MachineOptions {
   readonly irqchip: "split" | "off";
   /** `-device intel-iommu,intremap=on`. */
   readonly iommu: boolean;
+  /** One `-device ivshmem-doorbell` per topology MSI-X device (msixDevfn); absent = none. */
+  readonly msix?: boolean;
 }
 
 /** Opcodes of the scenario encoding, shared with guest/main.c `step()`. */
@@ -28,7 +30,23 @@ export const OPCODE = {
   "ir.fault-clear": 0x0b,
   "cpu.accept": 0x0c,
   "cpu.eoi": 0x0d,
+  "msi.program": 0x0e,
+  "msi.mask": 0x0f,
+  "msi.fire": 0x10,
 } as const;
+
+/** The guest drives at most this many MSI-X devices, each with at most 32 vectors (one PBA dword). */
+export const MAX_MSIX_DEVICES = 4;
+export const MAX_MSIX_VECTORS = 32;
+
+/**
+ * The PCI slot (device << 3 | function) of a topology MSI-X device: its requester ID, which
+ * must be on bus 0, function 0, so that the ivshmem-doorbell placed there (`addr=`) is
+ * seen by VT-d with the topology's source ID (pci_requester_id).
+ */
+export function msixDevfn(requesterId: number): number | null {
+  return requesterId >>> 8 === 0 && (requesterId & 7) === 0 && requesterId !== 0 ? requesterId & 0xff : null;
+}
 
 /**
  * ISA IRQ lines pc-testdev can drive without another q35 device fighting over them:
@@ -39,6 +57,18 @@ export const OPCODE = {
 export const DRIVABLE_PINS: readonly number[] = [1, 3, 5, 6, 7, 10, 11, 12, 13, 14, 15];
 
 const DELIVERY_MODE_NAMES = ["fixed", "lowest", "SMI", "reserved", "NMI", "INIT", "SIPI", "ExtINT"];
+
+/**
+ * The topology an implementation is compared under on a real machine. Its MSI-X devices
+ * are ivshmem-doorbell, whose unmask notifier (ivshmem_vector_unmask) updates the vector's
+ * KVM route every time, commits and assigns the irqfd: vfio-pci's path
+ * (vfio_update_kvm_msi_virq), not virtio-pci's, which skips the update while the message
+ * equals the one it cached. The two differ only when the update fails: vfio-pci goes on
+ * with the stale route, ivshmem makes QEMU abort (aborts.ts, A1).
+ */
+export function asRealMachine(topology: Topology): Topology {
+  return { ...topology, msiDevices: topology.msiDevices.map((d) => ({ ...d, qemuModel: "vfio-pci" })) };
+}
 
 /** Why this machine cannot be built for the topology, or null. */
 export function topologyProblem(topology: Topology, options: MachineOptions): string | null {
@@ -51,6 +81,16 @@ export function topologyProblem(topology: Topology, options: MachineOptions): st
     return `topology ${topology.name}: q35's IOAPIC is version 0x20, not 0x${topology.ioapicVersion.toString(16)}`;
   if (options.iommu && options.irqchip !== "split" && options.irqchip !== "off")
     return "intel-iommu,intremap=on needs kernel-irqchip=split or off";
+  if (options.msix) {
+    if (topology.msiDevices.length > MAX_MSIX_DEVICES)
+      return `topology ${topology.name}: the real guest drives at most ${MAX_MSIX_DEVICES} MSI-X devices`;
+    for (const [i, d] of topology.msiDevices.entries()) {
+      if (msixDevfn(d.requesterId) === null)
+        return `topology ${topology.name}: MSI-X device ${i} has requester ID 0x${d.requesterId.toString(16)}; the real guest places ivshmem-doorbell devices on bus 0, function 0, slots 1-31 only`;
+      if (d.vectors < 1 || d.vectors > MAX_MSIX_VECTORS)
+        return `topology ${topology.name}: MSI-X device ${i} has ${d.vectors} vectors; the real guest reads one PBA dword (1..${MAX_MSIX_VECTORS})`;
+    }
+  }
   return null;
 }
 
@@ -91,8 +131,19 @@ export function commandProblem(c: Command, topology: Topology, options: MachineO
       return options.iommu ? null : `${c.op} needs the machine with -device intel-iommu,intremap=on`;
     case "msi.program":
     case "msi.mask":
-    case "msi.fire":
-      return `${c.op}: no QEMU device lets the guest fire an irqfd-backed MSI-X vector (edu raises plain MSI through the userspace path); not supported on real QEMU`;
+    case "msi.fire": {
+      if (!options.msix) return `${c.op} needs the machine with ivshmem-doorbell MSI-X devices`;
+      const d = topology.msiDevices[c.dev];
+      if (d === undefined || c.vec >= d.vectors) return `${c.op} dev=${c.dev} vec=${c.vec}: not in the topology`;
+      if (c.op !== "msi.program") return null;
+      // Outside the interrupt window the userspace path (msix_notify) is a DMA write to guest RAM.
+      if (c.address >>> 20 !== 0xfee)
+        return `msi.program address=0x${c.address.toString(16)}: outside 0xfee00000-0xfeefffff the device would write guest memory`;
+      const dm = (c.data >>> 8) & 7;
+      if (dm > 1)
+        return `msi.program data=0x${c.data.toString(16)}: delivery mode ${DELIVERY_MODE_NAMES[dm]} would hit the guest's vCPUs outside its control`;
+      return null;
+    }
     case "cpu.accept":
     case "cpu.eoi":
       return c.cpu < topology.cpus.length
@@ -195,6 +246,24 @@ function encodeCommand(w: Writer, c: Command): void {
       w.u8(OPCODE[c.op]);
       w.u8(c.cpu);
       return;
+    case "msi.program":
+      w.u8(OPCODE[c.op]);
+      w.u8(c.dev);
+      w.u8(c.vec);
+      w.u32(c.address);
+      w.u32(c.data);
+      return;
+    case "msi.mask":
+      w.u8(OPCODE[c.op]);
+      w.u8(c.dev);
+      w.u8(c.vec);
+      w.u8(c.masked ? 1 : 0);
+      return;
+    case "msi.fire":
+      w.u8(OPCODE[c.op]);
+      w.u8(c.dev);
+      w.u8(c.vec);
+      return;
     default:
       throw new Error(`${c.op}: not supported on real QEMU`);
   }
@@ -202,8 +271,8 @@ function encodeCommand(w: Writer, c: Command): void {
 
 /**
  * The scenario file: "IRQS", version 1, vCPUs, flags (bit 0 IOMMU, bit 1 xAPIC cluster),
- * 0, u32 sequence count, u32 first sequence to run; then per sequence a u16 command count
- * and the commands. Throws on a command the guest cannot run (check sequenceProblem first).
+ * MSI-X device count, u32 sequence count, u32 first sequence to run, per MSI-X device its
+ * u8 devfn and u8 vector count; then per sequence a u16 command count and the commands. Throws on a command the guest cannot run (check sequenceProblem first).
  */
 export function encodeScenario(
   topology: Topology,
@@ -216,9 +285,14 @@ export function encodeScenario(
   w.u8(1);
   w.u8(topology.cpus.length);
   w.u8((options.iommu ? 1 : 0) | (topology.apicMode === "xapic-cluster" ? 2 : 0));
-  w.u8(0);
+  const devices = options.msix ? topology.msiDevices : [];
+  w.u8(devices.length);
   w.u32(sequences.length);
   w.u32(first);
+  for (const d of devices) {
+    w.u8(msixDevfn(d.requesterId) ?? 0);
+    w.u8(d.vectors);
+  }
   for (const seq of sequences) {
     if (seq.length > 0xffff) throw new Error(`a sequence of ${seq.length} commands is longer than 65535`);
     w.u16(seq.length);

@@ -129,3 +129,30 @@ describe("vectors below 0x10 (was M3, now D23)", () => {
     expect(classify(vectorZeroScenario, real)).toBeNull();
   });
 });
+
+describe("M4 / M5: lowest-priority MSIs real KVM hashes to one vCPU (kvm_vector_to_index)", () => {
+  const msi = { dev: 0, vec: 0 } as const;
+  const fireTo = (address: number, data: number): Command[] => [
+    { op: "msi.program", ...msi, address, data },
+    { op: "msi.mask", ...msi, masked: false },
+    { op: "msi.fire", ...msi },
+  ];
+  const irrOf = (cpu: number, words: number[]) => (r: StepResult) => ({
+    ...r,
+    visible: { ...r.visible, lapics: r.visible.lapics.map((l, i) => (i === cpu ? { ...l, irr: words } : l)) },
+  });
+  const none = [0, 0, 0, 0, 0, 0, 0, 0];
+
+  it("M4: RH to physical 0xFF, vector 0x82: the models deliver to both vCPUs, KVM to vCPU 0x82 % 2 = 0", () => {
+    const seq = fireTo(0xfeeff008, 0x82);
+    expect(classify(seq, realWith(seq, 2, irrOf(1, none)))).toBe("M4");
+    expect(classify(seq, realWith(seq, 2, irrOf(0, none)))).toBeNull(); // vCPU 1 is not KVM's pick
+  });
+
+  it("M5: lowest priority to flat logical 0x0e, vector 0x82: KVM picks mask bit 2 (no APIC) and drops it", () => {
+    const seq = fireTo(0xfee0e004, 0x182);
+    expect(classify(seq, realWith(seq, 2, irrOf(1, none)))).toBe("M5");
+    const fixed = fireTo(0xfee0e004, 0x82); // fixed delivery: no hashing, a drop is news
+    expect(classify(fixed, realWith(fixed, 2, irrOf(1, none)))).toBeNull();
+  });
+});

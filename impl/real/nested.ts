@@ -27,6 +27,8 @@ export const INNER = {
   firmware: "/fw",
   qboot: "/fw/qboot.rom",
   guest: "/guest.elf",
+  /** guest/ivshmem-server.c, statically linked; the init script starts one per MSI-X device. */
+  ivshmemServer: "/ivshmem-server",
 } as const;
 
 /** Why busybox-static is unusable as /init's shell, or null. */
@@ -84,8 +86,8 @@ export function kvmModules(kernel: KernelBuild): [string, Uint8Array][] {
   return order;
 }
 
-/** The cached initramfs for (kernel, inner QEMU, guest), built on first use; its path. */
-export function baseInitramfs(kernel: KernelBuild, qemu: QemuBuild, guestElf: string): string {
+/** The cached initramfs for (kernel, inner QEMU, guest and its ivshmem server), built on first use; its path. */
+export function baseInitramfs(kernel: KernelBuild, qemu: QemuBuild, guestElf: string, ivshmemServer: string): string {
   const files: [string, Uint8Array, number][] = [];
   files.push(["init", readFileSync(INIT_SCRIPT), 0o755]);
   files.push(["bin/busybox", readFileSync(BUSYBOX), 0o755]);
@@ -100,6 +102,7 @@ export function baseInitramfs(kernel: KernelBuild, qemu: QemuBuild, guestElf: st
     if (existsSync(p)) files.push([`${INNER.firmware}/${f}`, readFileSync(p), 0o644]);
   }
   files.push([INNER.guest, readFileSync(guestElf), 0o755]);
+  files.push([INNER.ivshmemServer, readFileSync(ivshmemServer), 0o755]);
   const hash = createHash("sha256");
   for (const [path, bytes, mode] of files) hash.update(`${path}\0${mode}\0${bytes.length}\0`).update(bytes);
   const dir = join(cacheDir(), "initramfs");
@@ -120,6 +123,8 @@ export interface NestedJob {
   readonly args: readonly string[];
   readonly scenario: Uint8Array;
   readonly timeoutSeconds: number;
+  /** ivshmem servers to start before each inner boot (qemu.ts ivshmemServers). */
+  readonly servers: readonly { readonly socket: string; readonly vectors: number }[];
 }
 
 export function jobsArchive(jobs: readonly NestedJob[]): Uint8Array {
@@ -130,6 +135,7 @@ export function jobsArchive(jobs: readonly NestedJob[]): Uint8Array {
     if (job.args.some((a) => /\s/.test(a))) throw new Error(`nested job ${i}: an argument contains white space`);
     cpio.file(`${dir}/args`, enc.encode(`${job.args.join("\n")}\n`));
     cpio.file(`${dir}/timeout`, enc.encode(`${job.timeoutSeconds}\n`));
+    cpio.file(`${dir}/servers`, enc.encode(job.servers.map((s) => `${s.socket} ${s.vectors}\n`).join("")));
     cpio.file(`${dir}/scenario.bin`, job.scenario);
   });
   return cpio.finish();

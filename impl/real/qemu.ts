@@ -23,8 +23,8 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { StepResult } from "../../properties/implementation.ts";
-import { BootCollector } from "./boots.ts";
-import { encodeScenario, type MachineOptions, sequenceProblem, topologyProblem } from "./encode.ts";
+import { BootCollector, type QemuAbort } from "./boots.ts";
+import { encodeScenario, type MachineOptions, msixDevfn, sequenceProblem, topologyProblem } from "./encode.ts";
 import { type KernelBuild, type QemuBuild, resolveKernel, resolveQemu, shortVersion } from "./install.ts";
 import {
   baseInitramfs,
@@ -41,6 +41,8 @@ import {
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const GUEST_DIR = join(ROOT, "guest");
 export const GUEST_ELF = join(GUEST_DIR, "build", "guest.elf");
+/** guest/ivshmem-server.c, built beside the guest: the server an ivshmem-doorbell connects to. */
+export const IVSHMEM_SERVER = join(GUEST_DIR, "build", "ivshmem-server");
 
 /** The KVM the inner QEMU uses: this host's /dev/kvm, or a Debian kernel's nested in QEMU TCG. */
 export type KvmSystem =
@@ -114,27 +116,57 @@ export function resolveSystem(
   }
 }
 
-/** Build guest/build/guest.elf with guest/build.sh when it is missing or older than a source. */
+/** Build guest/build/guest.elf and ivshmem-server with guest/build.sh when one is missing or older than a source. */
 export function buildGuest(): string {
   const sources = readdirSync(GUEST_DIR).filter((f) => /\.(c|h|S|ld|sh)$/.test(f));
-  const built = existsSync(GUEST_ELF) ? statSync(GUEST_ELF).mtimeMs : 0;
+  const built = existsSync(GUEST_ELF) && existsSync(IVSHMEM_SERVER) ? statSync(GUEST_ELF).mtimeMs : 0;
   if (sources.some((f) => statSync(join(GUEST_DIR, f)).mtimeMs > built)) {
     execFileSync("sh", [join(GUEST_DIR, "build.sh")], { stdio: ["ignore", "ignore", "pipe"] });
   }
   return GUEST_ELF;
 }
 
+/** The ivshmem server each MSI-X device's chardev connects to: its socket and vector count. */
+export interface IvshmemServer {
+  readonly socket: string;
+  readonly vectors: number;
+}
+
+/** One server per topology MSI-X device when the machine has them (options.msix). */
+export function ivshmemServers(topology: Topology, options: MachineOptions, socketDir: string): IvshmemServer[] {
+  if (!options.msix) return [];
+  return topology.msiDevices.map((d, i) => ({ socket: join(socketDir, `ivshmem${i}.sock`), vectors: d.vectors }));
+}
+
+/**
+ * `-device ivshmem-doorbell` per MSI-X device, at the slot of its requester ID (so VT-d sees
+ * the topology's source ID), its vectors backed by the server's eventfds, which QEMU binds
+ * to KVM irqfds (ivshmem_enable_irqfd, ivshmem_vector_unmask); ioeventfd (the default)
+ * signals them from the doorbell register in the kernel.
+ */
+function ivshmemArgs(topology: Topology, servers: readonly IvshmemServer[]): string[] {
+  return servers.flatMap((s, i) => {
+    const devfn = msixDevfn(topology.msiDevices[i]?.requesterId ?? 0) ?? 0;
+    const addr = `${(devfn >> 3).toString(16)}.${devfn & 7}`;
+    return [
+      ...["-chardev", `socket,path=${s.socket},id=ivshmem${i}`],
+      ...["-device", `ivshmem-doorbell,chardev=ivshmem${i},vectors=${s.vectors},addr=${addr}`],
+    ];
+  });
+}
+
 /** The inner QEMU's machine (shared/docs/real-qemu.md); the runner adds -initrd and -serial. */
 export function qemuArgs(
   topology: Topology,
   options: MachineOptions,
-  paths: { firmwareDir: string; qboot: string; guest: string },
+  paths: { firmwareDir: string; qboot: string; guest: string; socketDir: string },
 ): string[] {
   return [
     ...["-accel", "kvm", "-machine", `q35,kernel-irqchip=${options.irqchip}`, "-m", "128"],
     ...["-smp", String(topology.cpus.length), "-L", paths.firmwareDir, "-bios", paths.qboot, "-kernel", paths.guest],
     ...(options.iommu ? ["-device", "intel-iommu,intremap=on"] : []),
     ...["-device", "pc-testdev", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+    ...ivshmemArgs(topology, ivshmemServers(topology, options, paths.socketDir)),
     ...["-display", "none", "-nodefaults", "-no-reboot"],
   ];
 }
@@ -152,8 +184,10 @@ export interface RealJob {
 }
 
 export interface RealQemuRun {
-  /** One StepResult[] per input sequence, in order. */
+  /** One StepResult[] per input sequence, in order; an aborted sequence's up to its abort. */
   readonly results: StepResult[][];
+  /** Sequences during which QEMU died (e.g. an assertion): a finding each. */
+  readonly aborts: readonly QemuAbort[];
   readonly boots: number;
   /** Wall time of each inner QEMU process, seconds. */
   readonly bootSeconds: readonly number[];
@@ -216,6 +250,7 @@ function summary(
 ): RealQemuRun {
   return {
     results: collector.finish(),
+    aborts: collector.aborts,
     boots: collector.bootSeconds.length,
     bootSeconds: collector.bootSeconds,
     wallSeconds,
@@ -236,9 +271,10 @@ async function runOnHost(system: RealSystem, jobs: readonly RealJob[]): Promise<
     for (const job of jobs) {
       const started = performance.now();
       const args = [
-        ...qemuArgs(job.topology, job.options, { ...system.qemu, guest: GUEST_ELF }),
+        ...qemuArgs(job.topology, job.options, { ...system.qemu, guest: GUEST_ELF, socketDir: dir }),
         ...["-initrd", scenario, "-serial", `file:${serial}`],
       ];
+      const servers = ivshmemServers(job.topology, job.options, dir);
       const collector = new BootCollector(job.topology, job.sequences);
       let first: number | null = 0;
       while (first !== null) {
@@ -246,6 +282,7 @@ async function runOnHost(system: RealSystem, jobs: readonly RealJob[]): Promise<
         writeFileSync(serial, "");
         const t0 = performance.now();
         const limit = String(timeLimit(job, false));
+        await startIvshmemServers(servers, Number(limit) + 10);
         const { code, stderr } = await runProcess("timeout", ["-k", "5", limit, system.qemu.binary, ...args]);
         const seconds = (performance.now() - t0) / 1000;
         first = collector.absorb({ first, code, stderr, seconds, serial: await readFile(serial, "utf8") });
@@ -261,17 +298,26 @@ async function runOnHost(system: RealSystem, jobs: readonly RealJob[]): Promise<
   return runs;
 }
 
+/** Start one server per device; each returns once it listens and serves one QEMU. */
+async function startIvshmemServers(servers: readonly IvshmemServer[], seconds: number): Promise<void> {
+  for (const s of servers) {
+    const r = await runProcess(IVSHMEM_SERVER, [s.socket, String(s.vectors), String(seconds)]);
+    if (r.code !== 0) throw new Error(`${IVSHMEM_SERVER} ${s.socket}: exit ${r.code}: ${r.stderr.trim()}`);
+  }
+}
+
 async function runNested(
   system: RealSystem,
   kvm: Extract<KvmSystem, { mode: "nested" }>,
   jobs: readonly RealJob[],
 ): Promise<RealQemuRun[]> {
-  const base = baseInitramfs(kvm.kernel, system.qemu, GUEST_ELF);
-  const inner = { firmwareDir: INNER.firmware, qboot: INNER.qboot, guest: INNER.guest };
+  const base = baseInitramfs(kvm.kernel, system.qemu, GUEST_ELF, IVSHMEM_SERVER);
+  const inner = { firmwareDir: INNER.firmware, qboot: INNER.qboot, guest: INNER.guest, socketDir: "/tmp" };
   const nestedJobs: NestedJob[] = jobs.map((job) => ({
     args: qemuArgs(job.topology, job.options, inner),
     scenario: encodeScenario(job.topology, job.sequences, job.options, 0),
     timeoutSeconds: timeLimit(job, true),
+    servers: ivshmemServers(job.topology, job.options, inner.socketDir),
   }));
   const dir = mkdtempSync(join(tmpdir(), "irqcheck-nested-"));
   try {
@@ -323,10 +369,16 @@ async function runNested(
       const boots = parsed.boots[i] ?? [];
       let next: number | null = 0;
       for (const boot of boots) next = collector.absorb(boot);
-      if (next !== null || boots.length === 0)
+      if (next !== null || boots.length === 0) {
+        const last = boots.at(-1);
+        const inner =
+          last === undefined
+            ? "no inner boot"
+            : `last inner boot from sequence ${last.first}, exit ${last.code}, next ${next}: ${last.serial.trim().split("\n").slice(-2).join(" | ")} | ${last.stderr.trim().split("\n").slice(-2).join(" | ")}`;
         throw new Error(
-          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${parsed.complete ? "all jobs reported" : "report incomplete"}): ${consoleTail()}`,
+          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${parsed.complete ? "all jobs reported" : "report incomplete"}; ${inner}): ${consoleTail()}`,
         );
+      }
       const share = innerTotal > 0 ? collector.bootSeconds.reduce((t, s) => t + s, 0) / innerTotal : 1 / jobs.length;
       const commandLine = [INNER.qemu, ...(nestedJobs[i]?.args ?? [])];
       return { ...summary(system, job, collector, wall * share, commandLine), notes };

@@ -11,13 +11,16 @@ import { check, checkResults } from "../../properties/checker.ts";
 import type { StepResult } from "../../properties/implementation.ts";
 import { modelImplementation } from "../../properties/reference-implementation.ts";
 import { findVariant } from "../variants/index.ts";
-import type { MachineOptions } from "./encode.ts";
+import { IVSHMEM_UNMASK_ASSERT, knownAbort } from "./aborts.ts";
+import { asRealMachine, type MachineOptions } from "./encode.ts";
 import { resolveSystem, runOnRealQemu } from "./qemu.ts";
 import { hostQuirk } from "./quirks.ts";
 import {
   acceptEoiScenario,
   irHandleChangeScenario,
   irInvalidIrteScenario,
+  msixFireScenario,
+  msixUnmaskAbortScenario,
   seedScenario,
   vectorChangeScenario,
 } from "./scenarios.ts";
@@ -83,6 +86,37 @@ describe.skipIf(!avail.ok)(title, () => {
       expect(compareRuns(topology, seq, expected[i] ?? [], real)).toEqual({ agree: true, steps: seq.length });
       expect(referenceStep(seq, real)).not.toBeNull(); // both are D1/D3: the reference disagrees
     });
+  });
+
+  it("MSI-X through ivshmem-doorbell: an unmasked vector fired by the doorbell reaches IRR, a masked one sets its PBA bit", async () => {
+    const run = await runOnRealQemu(system(), topology, [msixFireScenario], { ...split, msix: true });
+    const real = run.results[0] ?? [];
+    const irr = (step: number, cpu: number) => real[step]?.visible.lapics[cpu]?.irr[2];
+    expect(irr(1, 0)).toBe(0); // programmed and unmasked: nothing yet
+    expect(irr(2, 0)).toBe(1 << (0x51 - 0x40)); // fired through the irqfd: 0x51 on APIC 0
+    expect(real[5]?.visible.msiPending).toEqual([1]); // fired while masked: pending
+    expect(irr(5, 1)).toBe(0);
+    expect(real[6]?.visible.msiPending).toEqual([0]); // unmasked: the pending message goes out
+    expect(irr(6, 1)).toBe(1 << (0x52 - 0x40));
+    expect(referenceStep(msixFireScenario, real)).toBeNull();
+    const expected = runImplementation(asRealMachine(topology), qemu72.create(), msixFireScenario);
+    expect(compareRuns(topology, msixFireScenario, expected, real)).toEqual({
+      agree: true,
+      steps: msixFireScenario.length,
+    });
+  });
+
+  it("A1: unmasking a vector the vIOMMU rejects aborts QEMU; the next sequence runs in a fresh QEMU", async () => {
+    const seqs = [msixUnmaskAbortScenario, msixFireScenario];
+    const run = await runOnRealQemu(system(), topology, seqs, { irqchip: "split", iommu: true, msix: true });
+    const [abort] = run.aborts;
+    expect(run.aborts).toHaveLength(1);
+    expect(abort?.sequence).toBe(0);
+    expect(abort?.step).toBe(msixUnmaskAbortScenario.length - 1);
+    if (abort === undefined) return;
+    expect(knownAbort(abort, msixUnmaskAbortScenario[abort.step])).toBe(IVSHMEM_UNMASK_ASSERT);
+    expect(run.boots).toBe(2);
+    expect(run.results[1]?.[2]?.visible.lapics[0]?.irr[2]).toBe(1 << (0x51 - 0x40));
   });
 
   it("runs many sequences per boot with identical results", async () => {

@@ -222,6 +222,37 @@ export const ireWithoutNotifyScenario: readonly Command[] = [
   raise,
 ];
 
+/** MSI-X entry 0 of device 0 (the ivshmem-doorbell at 00:01.0 on the real machine). */
+const msi = { dev: 0, vec: 0 } as const;
+
+/**
+ * An irqfd-backed MSI-X vector: programmed (compatibility format, fixed, edge, physical)
+ * to APIC 0 with 0x51 and unmasked, fired (QEMU assigned the irqfd at the unmask: 0x51 in
+ * IRR); masked, reprogrammed to APIC 1 with 0x52 and fired while masked (no irqfd: the
+ * PBA bit, SDM/PCI 3.0 §6.8.2.9); unmasked (the pending message goes out: 0x52 on APIC 1,
+ * the PBA bit clear).
+ */
+export const msixFireScenario: readonly Command[] = [
+  { op: "msi.program", ...msi, address: 0xfee00000, data: 0x51 },
+  { op: "msi.mask", ...msi, masked: false },
+  { op: "msi.fire", ...msi },
+  { op: "msi.mask", ...msi, masked: true },
+  { op: "msi.program", ...msi, address: 0xfee01000, data: 0x52 },
+  { op: "msi.fire", ...msi },
+  { op: "msi.mask", ...msi, masked: false },
+];
+
+/**
+ * A1: remapping on, the vector programmed in remappable format with handle 0 (IRTE 0 not
+ * present) and unmasked. The vIOMMU rejects the message, so ivshmem_vector_unmask's route
+ * update fails and QEMU aborts in msix_fire_vector_notifier (impl/real/aborts.ts).
+ */
+export const msixUnmaskAbortScenario: readonly Command[] = [
+  ...irOn,
+  { op: "msi.program", ...msi, address: 0xfee00010, data: 0 },
+  { op: "msi.mask", ...msi, masked: false },
+];
+
 /** Remote IRR of an RTE low word (82093AA §3.2.4). */
 export function remoteIrr(rteLow: number | undefined): boolean {
   return get32(rteLow ?? 0, RteLow.remoteIrr) === 1;
@@ -280,6 +311,15 @@ export const SCENARIOS: Readonly<Record<string, { readonly title: string; readon
   "ire-without-notify": {
     title: "D10a: remappable RTE routed with remapping off; IRE set (no IEC notify); raise",
     commands: ireWithoutNotifyScenario,
+  },
+  "msix-fire": {
+    title:
+      "MSI-X (ivshmem-doorbell): vector to APIC ID 0 unmasked and fired; masked, to APIC ID 1, fired (PBA); unmasked",
+    commands: msixFireScenario,
+  },
+  "msix-unmask-abort": {
+    title: "A1: IR on; MSI-X vector in remappable format to a non-present IRTE; unmask (QEMU aborts)",
+    commands: msixUnmaskAbortScenario,
   },
   "vector-0": {
     title: "D23: edge RTE with vector 0x00; raise; accept (illegal for the LAPIC; KVM latches it in IRR)",

@@ -29,6 +29,8 @@ interface Live {
   lapics: { irr: number[]; isr: number[]; tmr: number[] }[];
   frcd: number[][];
   fsts: number;
+  /** PBA dword per MSI-X device. */
+  pba: number[];
 }
 
 function resetLive(topology: Topology): Live {
@@ -41,6 +43,7 @@ function resetLive(topology: Topology): Live {
     lapics: topology.cpus.map(() => ({ irr: zero(), isr: zero(), tmr: zero() })),
     frcd: [],
     fsts: 0,
+    pba: topology.msiDevices.map(() => 0),
   };
 }
 
@@ -63,7 +66,7 @@ function snapshot(live: Live, topology: Topology): GuestVisible {
     lapics: live.lapics.map((l) => ({ irr: l.irr.slice(), isr: l.isr.slice(), tmr: l.tmr.slice() })),
     faultRecords,
     faultOverflow: (live.fsts & 1) !== 0,
-    msiPending: topology.msiDevices.map(() => 0),
+    msiPending: live.pba.slice(),
   };
 }
 
@@ -145,6 +148,12 @@ export function parseSerial(text: string, topology: Topology): SerialParse {
       case "P":
         live.fsts = hex(f[1]);
         break;
+      case "M": {
+        const dev = hex(f[1]);
+        if (dev >= live.pba.length) throw new Error(`serial: PBA line for an MSI-X device the topology lacks: ${line}`);
+        live.pba[dev] = hex(f[2]);
+        break;
+      }
       case "A":
       case "E":
         break;

@@ -2,7 +2,9 @@
 # /init of the --kvm nested initramfs (impl/real/nested.ts). Loads the KVM modules of the
 # Debian kernel it runs under (QEMU TCG, -cpu max: emulated AMD SVM), then runs every job in
 # /jobs with the inner QEMU exactly as the host runner does (-accel kvm), restarting a job at
-# the sequence its guest asks for (`W n`: patches the scenario header's first-sequence word).
+# the sequence its guest asks for (`W n`: patches the scenario header's first-sequence word)
+# or, when QEMU itself died inside sequence n (impl/real/aborts.ts), at n + 1. Before each
+# inner boot it starts the job's ivshmem servers (`servers`: socket and vector count a line).
 # Everything goes to the second serial port, one block per inner boot:
 #   N <text>                            kernel release / setup notes
 #   B <job> <first> <exit> <t0> <t1>    an inner boot (uptime seconds at start and end)
@@ -31,6 +33,10 @@ for job in /jobs/*; do
   first=0
   while :; do
     : >/tmp/serial
+    while read -r sock vectors; do
+      /ivshmem-server "$sock" "$vectors" "$(($(cat "$job/timeout") + 10))" 2>/tmp/ivshmem.err ||
+        say "N ivshmem-server $sock: $(cat /tmp/ivshmem.err)"
+    done <"$job/servers"
     t0=$(uptime_s)
     # shellcheck disable=SC2046
     timeout -s KILL "$(cat "$job/timeout")" /qemu/qemu-system-x86_64 $(cat "$job/args") \
@@ -42,6 +48,10 @@ for job in /jobs/*; do
     say "E"
     grep -q -e '^Z' -e '^X' /tmp/serial && break
     w=$(sed -n 's/^W \([0-9a-f]*\)$/\1/p' /tmp/serial | tail -n 1)
+    if [ -z "$w" ] && [ "$code" != 137 ]; then
+      s=$(sed -n 's/^S \([0-9a-f]*\)$/\1/p' /tmp/serial | tail -n 1)
+      [ -n "$s" ] && w=$(printf '%x' $((0x$s + 1)))
+    fi
     [ -n "$w" ] || break
     n=$((0x$w))
     [ "$n" -gt "$first" ] || break
