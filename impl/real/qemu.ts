@@ -172,7 +172,7 @@ export function qemuArgs(
 }
 
 export interface RealQemuOptions extends MachineOptions {
-  /** Seconds before `timeout` kills one inner boot; default 30 s (nested 120 s: TCG on a loaded 2-core machine) + per command. */
+  /** Seconds before `timeout` kills one inner boot; default 30 s (nested 60 s) + per command. */
   readonly timeoutSeconds?: number;
 }
 
@@ -214,7 +214,7 @@ function checkJob(job: RealJob): void {
 
 function timeLimit(job: RealJob, nested: boolean): number {
   const commands = job.sequences.reduce((n, s) => n + s.length, 0);
-  return job.options.timeoutSeconds ?? Math.ceil(nested ? 120 + commands * 0.4 : 30 + commands * 0.05);
+  return job.options.timeoutSeconds ?? Math.ceil(nested ? 60 + commands * 0.2 : 30 + commands * 0.05);
 }
 
 /**
