@@ -124,23 +124,25 @@ function expectation(
       return { variant: "agree", refines: false }; // D23: KVM latches vector 0 in IRR (was M3)
     case "msix-fire":
       return { variant: "agree", refines: true };
-    case "msix-unmask-abort":
-      return { variant: "A1", refines: true }; // QEMU aborts at the unmask; the steps before it refine
     default:
       throw new Error(`no expectation for scenario ${name}`);
   }
 }
 
+/**
+ * The built-in scenarios but msix-unmask-abort (A1: QEMU aborts): after that abort the next
+ * inner QEMU of a nested boot was seen stuck in the outer kernel under TCG (a soft lockup of
+ * 700 s, far past this test's budget). It runs on host KVM (real.test.ts).
+ */
+const names = Object.keys(SCENARIOS).filter((name) => name !== "msix-unmask-abort");
 const scenarioDraw: Draw = {
-  runs: Object.values(SCENARIOS).map((s, run) => ({
-    run,
-    commands: s.commands,
-    iommu: needsIommu(s.commands),
-    msix: needsMsix(s.commands),
-  })),
+  runs: names.map((name, run) => {
+    const s = SCENARIOS[name];
+    if (s === undefined) throw new Error(`scenario ${name} missing`);
+    return { run, commands: s.commands, iommu: needsIommu(s.commands), msix: needsMsix(s.commands) };
+  }),
   skipped: [],
 };
-const names = Object.keys(SCENARIOS);
 const PROFILE_RUNS = 4;
 
 for (const qemu of ["7.2", "10.0"] as const) {
