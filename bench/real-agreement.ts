@@ -53,13 +53,13 @@ function write(): void {
     `- command: npm run bench:real -- --runs ${runs} --seed ${seed} --max-commands ${maxCommands} --pairs ${values.pairs} --profiles ${values.profiles}`,
   );
   lines.push(
-    "- topology small (2 vCPUs), kernel-irqchip=split; each run compared step by step with the variant of its QEMU (qemu-7.2 for 7.2, qemu-8.2 for 10.0) and checked against the reference (guest-visible). Explanations: Q1 host quirk (guest/README.md), M1, M2 known model errors (impl/real/EVIDENCE.md).",
+    "- topology small (2 vCPUs), kernel-irqchip=split; each run compared step by step with the variant of its QEMU and kernel (qemu-7.2 for 7.2, qemu-8.2 for 10.0; @linux-6.1 over KVM 6.1) and checked against the reference (guest-visible). Explanations: Q1 host quirk (guest/README.md); M1, M2, M4, M5 known model errors; A1 QEMU abort (impl/real/EVIDENCE.md).",
     "",
   );
   lines.push(
-    "| QEMU | KVM | profile | variant | runs | skipped draws | agree | of which diverge from reference | host quirk | model error | unexplained | refine reference | sequences/s |",
+    "| QEMU | KVM | profile | variant | runs | skipped draws | agree | of which diverge from reference | host quirk | model error | QEMU abort | unexplained | refine reference | sequences/s |",
   );
-  lines.push("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+  lines.push("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
   lines.push(...rows, "");
   if (examples.length > 0)
     lines.push("## First run of each explanation, and every unexplained run", "", ...examples, "");
@@ -71,6 +71,7 @@ function report(c: RealCampaign, qemu: string, kvm: string, profile: string, var
   const o = c.outcomes;
   const agree = o.filter((x) => x.agreement.agree);
   const quirk = o.filter((x) => x.explanation?.kind === "host-quirk").length;
+  const aborts = o.filter((x) => x.explanation?.kind === "qemu-abort").length;
   const modelErrors: Record<string, number> = {};
   for (const x of o)
     if (x.explanation?.kind === "model-error") modelErrors[x.explanation.id] = (modelErrors[x.explanation.id] ?? 0) + 1;
@@ -83,7 +84,7 @@ function report(c: RealCampaign, qemu: string, kvm: string, profile: string, var
       .map(([id, n]) => `${id} ${n}`)
       .join(", ") || "0";
   rows.push(
-    `| ${qemu} | ${kvm} | ${profile} | ${variant} | ${o.length} | ${c.skipped.length} | ${agree.length} | ${agree.filter((x) => !x.reference.ok).length} | ${quirk} | ${me} | ${unexplained.length} | ${o.filter((x) => x.reference.ok).length} | ${(o.length / wall).toFixed(2)} |`,
+    `| ${qemu} | ${kvm} | ${profile} | ${variant} | ${o.length} | ${c.skipped.length} | ${agree.length} | ${agree.filter((x) => !x.reference.ok).length} | ${quirk} | ${me} | ${aborts} | ${unexplained.length} | ${o.filter((x) => x.reference.ok).length} | ${(o.length / wall).toFixed(2)} |`,
   );
   const repro = (run: number) =>
     `irqcheck real --profile ${profile} --seed ${seed} --run ${run} --max-commands ${maxCommands} --variant ${variant}${flags}`;
@@ -113,7 +114,7 @@ for (const pair of (values.pairs ?? "").split(",")) {
     write();
     continue;
   }
-  const variant = findVariant(qemu === "10.0" ? "qemu-8.2" : "qemu-7.2");
+  const variant = findVariant(`${qemu === "10.0" ? "qemu-8.2" : "qemu-7.2"}${kvm === "6.1" ? "@linux-6.1" : ""}`);
   if (variant === undefined) throw new Error("variant missing");
   const flags = `${qemu === "10.0" ? " --qemu 10.0" : ""}${kvm === "host" ? "" : ` --kvm nested --kernel ${kvm}`}`;
   console.log(`# ${systemName(r.system)}`);
@@ -129,7 +130,7 @@ for (const pair of (values.pairs ?? "").split(",")) {
       continue;
     }
     try {
-      const [c] = await runRealCampaigns(r.system, topology, [{ draw, create: variant.create }], "split");
+      const [c] = await runRealCampaigns(r.system, topology, [{ draw, create: variant.create, variant }], "split");
       if (c !== undefined) report(c, qemu, kvm, name, variant.name, flags);
     } catch (e) {
       notes.push(`- ${name} on QEMU ${qemu} / KVM ${kvm}: failed: ${(e as Error).message.split("\n")[0]}`);

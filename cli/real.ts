@@ -18,6 +18,7 @@ import { asRealMachine, type MachineOptions, sequenceProblem, topologyProblem } 
 import { KERNELS } from "../impl/real/install.ts";
 import { type RealSystem, resolveSystem, runOnRealQemu, type SystemSpec, systemName } from "../impl/real/qemu.ts";
 import { SCENARIOS } from "../impl/real/scenarios.ts";
+import type { Variant } from "../impl/variants/index.ts";
 import type { Command } from "../model/commands.ts";
 import { TOPOLOGIES, type Topology } from "../model/topology.ts";
 import { type Agreement, runImplementation, stepDiff } from "../properties/agreement.ts";
@@ -46,9 +47,10 @@ TCG and runs the QEMU on its KVM: no /dev/kvm needed, one outer boot per command
 FILE is a saved counterexample; SCENARIO one of ${Object.keys(SCENARIOS).join(", ")} (2 vCPUs, pin 10).
 Every step is printed with the guest's serial lines and reads; the step where real QEMU diverges from
 the reference (guest-visible) is marked '>', and real QEMU is compared step by step with --variant
-(default: the counterexample's variant, else for split qemu-7.2 on QEMU 7.x and qemu-8.2 on newer, and
-reference for off). Disagreements are explained by a host quirk (Q1) or a known model error (M1, M2,
-impl/real/EVIDENCE.md) or reported as unexplained.
+(default: the counterexample's variant, else for split qemu-7.2 on QEMU 7.x and qemu-8.2 on newer, with
+@linux-6.1 over --kernel 6.1, and reference for off). Disagreements are explained by a host quirk (Q1),
+a known model error (M1, M2, M4, M5) or a known QEMU abort (A1) (impl/real/EVIDENCE.md), or reported
+as unexplained.
 --cpus N keeps the first N vCPUs of the topology (the guest runs 1 or 2; commands aimed at the
 others then reach no CPU). --iommu adds -device intel-iommu,intremap=on (default: when the
 commands use IR). --campaign N draws runs 0, 1, … of --profile on topology small (--topology),
@@ -63,13 +65,14 @@ interface Machine extends MachineOptions {
 interface Comparator {
   readonly name: string;
   readonly create: ImplementationFactory;
+  readonly variant?: Variant;
 }
 
 function comparator(name: string): Comparator {
   if (name === "reference") return { name, create: () => modelImplementation() };
   const v = resolveVariants([name])[0];
   if (v === undefined) throw new UsageError(`unknown variant "${name}"`);
-  return { name: v.name, create: v.create };
+  return { name: v.name, create: v.create, variant: v };
 }
 
 function irqchipOf(text: string | undefined): MachineOptions["irqchip"] {
@@ -88,10 +91,11 @@ function requireSystem(spec: SystemSpec): RealSystem {
   return a.system;
 }
 
-/** The variant that mirrors a QEMU release in split mode (impl/variants). */
+/** The variant that mirrors a QEMU release in split mode over the KVM it runs on (impl/variants). */
 function splitVariant(system: RealSystem): string {
   const major = Number(/version (\d+)\./.exec(system.qemu.version)?.[1] ?? "0");
-  return major >= 8 ? "qemu-8.2" : "qemu-7.2";
+  const kernel = system.kvm.mode === "nested" && system.kvm.kernel.name === "6.1" ? "@linux-6.1" : "";
+  return `${major >= 8 ? "qemu-8.2" : "qemu-7.2"}${kernel}`;
 }
 
 /** The flags that select a system, to repeat in a reproduction command. */
@@ -178,7 +182,7 @@ export async function real(argv: readonly string[], io: Io): Promise<number> {
     const system = requireSystem(spec);
     const compare = comparator(values.variant ?? defaultVariant(system));
     const draw = drawRuns(profile, topology, seed, count, maxCommands, irqchip);
-    const campaign = await runRealCampaign(system, topology, draw, irqchip, compare.create);
+    const campaign = await runRealCampaign(system, topology, draw, irqchip, compare);
     const repro = (run: number) =>
       `irqcheck real --profile ${profile.name} --seed ${seed} --run ${run} --max-commands ${maxCommands} --topology ${topology.name} --irqchip ${irqchip} --variant ${compare.name}${systemFlags(spec)}`;
     return printCampaign(io, values.json === true, campaign, {
@@ -255,7 +259,13 @@ async function single(io: Io, json: boolean, spec: SystemSpec, s: SingleRun): Pr
     results,
     abort,
   );
-  const ctx = { topology: asRealMachine(topology), commands: s.commands, real: results, create: compare.create };
+  const ctx = {
+    topology: asRealMachine(topology),
+    commands: s.commands,
+    real: results,
+    create: compare.create,
+    ...(compare.variant === undefined ? {} : { variant: compare.variant }),
+  };
   const known = abort !== undefined && !agreement.agree ? knownAbort(abort, agreement.command) : null;
   const explanation =
     known !== null ? { kind: "qemu-abort" as const, ...known } : explain(system, s.machine, ctx, agreement);

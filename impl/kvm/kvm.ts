@@ -149,21 +149,30 @@ export class Kvm {
     this.kvm_irq_delivery_to_apic(kvmDecodeMsi(msg));
   }
 
-  /**
-   * `kvm_irq_delivery_to_apic`: the destination decode; lowest priority (or RH = 1) picks
-   * one vCPU by vector hashing (`kvm_vector_to_index`).
-   */
+  /** `kvm_irq_delivery_to_apic`: the vCPUs the destination selects accept the interrupt. */
   protected kvm_irq_delivery_to_apic(irq: CompatInterrupt): void {
     const mode = DELIVERY_MODES[irq.deliveryMode] ?? "reserved";
     // __apic_accept_irq ignores ExtINT arriving through a route (semantics.md D14).
     if (mode === "extint") return;
-    const targets = lapic.deliveryTargets(this.topology, irq, mode === "lowest", (n) => irq.vector % n);
+    const targets = this.kvm_irq_delivery_targets(irq, mode === "lowest");
     const trigger = irq.trigger === 1 ? "level" : "edge";
     for (const cpu of targets) {
       if (mode === "fixed" || mode === "lowest") this.apic_accept_irq(cpu, irq.vector, irq.trigger === 1);
       const apicId = this.topology.cpus[cpu]?.apicId ?? -1;
       this.rec.observe({ kind: "deliver", apicId, vector: irq.vector, trigger, mode });
     }
+  }
+
+  /**
+   * The vCPUs `kvm_irq_delivery_to_apic` delivers to: the destination set, or, for lowest
+   * priority or RH = 1, one of it by vector hashing (`kvm_vector_to_index`), a physical
+   * broadcast excepted (semantics.md §5.3). This hashes over the vCPUs that exist; real
+   * KVM's fast path hashes over a logical destination's mask bits and drops the interrupt
+   * when the pick has no APIC, and its slow path hashes an RH = 1 broadcast to one vCPU
+   * (model errors M4 and M5, impl/patches/kvm-vector-hashing.ts).
+   */
+  protected kvm_irq_delivery_targets(irq: CompatInterrupt, lowestPriority: boolean): number[] {
+    return lapic.deliveryTargets(this.topology, irq, lowestPriority, (n) => irq.vector % n);
   }
 
   /**

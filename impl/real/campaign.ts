@@ -11,6 +11,7 @@ import { runGenerator, runSeed } from "../../properties/campaign.ts";
 import { type CheckResult, checkResults } from "../../properties/checker.ts";
 import type { ImplementationFactory, StepResult } from "../../properties/implementation.ts";
 import type { Profile } from "../../properties/profiles/index.ts";
+import type { Variant } from "../variants/index.ts";
 import { compareWithAbort, knownAbort } from "./aborts.ts";
 import type { QemuAbort } from "./boots.ts";
 import { asRealMachine, type MachineOptions, sequenceProblem } from "./encode.ts";
@@ -120,6 +121,8 @@ export interface RealCampaign {
 export interface CampaignPlan {
   readonly draw: Draw;
   readonly create: ImplementationFactory;
+  /** The variant `create` builds, when it is one (model-errors.ts replays it with a patch). */
+  readonly variant?: Variant;
 }
 
 /**
@@ -157,7 +160,13 @@ export async function runRealCampaigns(
       const create = plan.create;
       const expected = runImplementation(asRealMachine(topology), create(), r.commands);
       const agreement = compareWithAbort(topology, r.commands, expected, real, abort);
-      const ctx = { topology: asRealMachine(topology), commands: r.commands, real, create };
+      const ctx = {
+        topology: asRealMachine(topology),
+        commands: r.commands,
+        real,
+        create,
+        ...(plan.variant === undefined ? {} : { variant: plan.variant }),
+      };
       const died = abort !== undefined && !agreement.agree && agreement.step === abort.step;
       const known = died ? knownAbort(abort, agreement.command) : null;
       outcomes[p]?.push({
@@ -183,9 +192,9 @@ export async function runRealCampaign(
   topology: Topology,
   draw: Draw,
   irqchip: MachineOptions["irqchip"],
-  create: ImplementationFactory,
+  compare: Pick<CampaignPlan, "create" | "variant">,
 ): Promise<RealCampaign> {
-  const [campaign] = await runRealCampaigns(system, topology, [{ draw, create }], irqchip);
+  const [campaign] = await runRealCampaigns(system, topology, [{ draw, ...compare }], irqchip);
   if (campaign === undefined) throw new Error("no campaign");
   return campaign;
 }

@@ -7,11 +7,13 @@
  */
 
 import type { Command } from "../../model/commands.ts";
-import { highestVector, setVector, testVector } from "../../model/lapic.ts";
+import { highestVector, setVector } from "../../model/lapic.ts";
 import type { Topology } from "../../model/topology.ts";
 import { type GuestVisible, visibleEqual } from "../../model/visible.ts";
 import { type Disagreement, runImplementation } from "../../properties/agreement.ts";
 import type { ImplementationFactory, StepResult } from "../../properties/implementation.ts";
+import { kvmVectorHashing } from "../patches/kvm-vector-hashing.ts";
+import { type Variant, withChange } from "../variants/index.ts";
 
 export interface ModelError {
   readonly id: string;
@@ -42,31 +44,34 @@ export const EOI_WITHOUT_PENDING_CLAUSE: ModelError = {
 };
 
 /**
- * M4: an MSI-X message to the xAPIC physical broadcast (destination 0xFF) with lowest-priority
- * delivery or the redirection hint (address bit 3) reached one vCPU in real KVM: a broadcast
- * leaves kvm_irq_delivery_to_apic_fast for kvm_irq_delivery_to_apic, which treats it as
- * lowest priority (kvm_lowest_prio_delivery: delivery mode LowestPrio or RH) and picks one
- * vCPU of the destination set with kvm_vector_to_index (vector hashing: the (vector mod n)-th).
- * The models deliver it to every vCPU (semantics.md §5.3: "physical broadcast with lowest
- * priority is demoted to fixed"); lowest-priority arbitration (SDM vol. 3 §10.6.2.4) picks one.
+ * M4: a message to the xAPIC physical broadcast (destination 0xFF) with the redirection hint
+ * (address bit 3) reached one vCPU in real KVM: a broadcast leaves
+ * kvm_irq_delivery_to_apic_fast for kvm_irq_delivery_to_apic, which demotes lowest priority
+ * to fixed there but keeps RH, so kvm_lowest_prio_delivery still holds and
+ * kvm_vector_to_index picks one vCPU (the (vector mod n)-th). The models deliver it to every
+ * vCPU (semantics.md §5.3: "physical broadcast with lowest priority is demoted to fixed").
+ * SDM vol. 3 §10.11.1 forbids RH = 1 with physical destination 0xFF: undefined either way.
  */
 export const LOWEST_PRIORITY_BROADCAST: ModelError = {
   id: "M4",
   summary:
-    "MSI to physical broadcast 0xFF with lowest priority or RH: real KVM delivers to one vCPU (vector hashing), the models to all",
+    "message to physical broadcast 0xFF with RH = 1: real KVM delivers to one vCPU (vector hashing), the models to all",
 };
 
 /**
- * M5 (a KVM bug the variants do not describe): a lowest-priority (or RH) MSI in xAPIC flat
- * logical mode. kvm_apic_map_get_dest_lapic hashes the vector over the set bits of the
- * destination mask (kvm_vector_to_index), APICs that do not exist included, and when the
- * pick has no APIC (kvm_apic_disabled_lapic_found) the interrupt goes nowhere. SDM vol. 3
- * §10.6.2.4 delivers it to one processor of the set; the variants do.
+ * M5 (a KVM bug the variants do not describe): a lowest-priority (or RH) interrupt to a
+ * logical destination, from an MSI or an IOAPIC pin, remapped or not.
+ * kvm_apic_map_get_dest_lapic hashes the vector over the set bits of the destination mask
+ * (kvm_vector_to_index), APICs that do not exist included, so it may pick another vCPU than
+ * the variants' hash over the vCPUs that exist, and when the pick has no APIC
+ * (kvm_apic_disabled_lapic_found) the interrupt goes nowhere. SDM vol. 3 §10.6.2.4 delivers
+ * it to one processor of the set (with RH = 1, §10.11.1 requires the mask to name present
+ * processors only); the variants do.
  */
 export const LOWEST_PRIORITY_ABSENT_PICK: ModelError = {
   id: "M5",
   summary:
-    "lowest-priority MSI to a flat logical set: KVM's vector hashing picked a mask bit with no APIC and dropped it; the variant delivers",
+    "lowest-priority interrupt to a logical set: KVM's vector hashing counts mask bits with no APIC, picking another vCPU or none; the variant picks among the vCPUs",
 };
 
 export interface RunContext {
@@ -74,8 +79,10 @@ export interface RunContext {
   readonly commands: readonly Command[];
   /** Real QEMU's results, step by step. */
   readonly real: readonly StepResult[];
-  /** The variant the real run is compared with. */
+  /** The implementation the real run is compared with. */
   readonly create: ImplementationFactory;
+  /** The same as a variant, when it is one: M4 and M5 replay it over KVM's exact pick. */
+  readonly variant?: Variant;
 }
 
 const readsAgree = (d: Disagreement) => !d.diff.some((l) => l.startsWith("reads:"));
@@ -122,67 +129,26 @@ function eoiNotForwarded(ctx: RunContext, d: Disagreement): boolean {
   return variantForwarded && readsAgree(d) && visibleEqual(onlyLapic, d.actual.visible);
 }
 
-/** The message an MSI-X entry holds before `step` (msi.program; entries start at 0 / 0). */
-function msixMessage(commands: readonly Command[], step: number, dev: number, vec: number) {
-  let msg = { address: 0, data: 0 };
-  for (const c of commands.slice(0, step + 1))
-    if (c.op === "msi.program" && c.dev === dev && c.vec === vec) msg = { address: c.address, data: c.data };
-  return msg;
-}
-
 /**
- * The vCPU KVM's vector hashing (kvm_vector_to_index: the (vector mod n)-th of n candidates)
- * gives a lowest-priority compatibility-format MSI: physical broadcast (M4, the slow path
- * over every vCPU) or xAPIC flat logical (M5, over the mask's bits; -1 = a bit with no APIC).
+ * M4 / M5: the variant over KVM's exact lowest-priority pick (impl/patches/kvm-vector-hashing.ts)
+ * ends the step where real QEMU did, whatever carried the interrupt (an MSI-X vector, an
+ * IOAPIC pin, either through an IRTE). M4 when the variant delivered the vector to several
+ * vCPUs (the RH = 1 broadcast), M5 otherwise.
  */
-function kvmLowestPriorityPick(topology: Topology, address: number, data: number): { id: string; cpu: number } | null {
-  const lowest = (address & 8) !== 0 || ((data >>> 8) & 7) === 1;
-  if (!lowest || (address & 0x10) !== 0) return null;
-  const dest = (address >>> 12) & 0xff;
-  const vector = data & 0xff;
-  if ((address & 4) === 0) return dest === 0xff ? { id: "M4", cpu: vector % topology.cpus.length } : null;
-  if (topology.apicMode !== "xapic-flat") return null;
-  const bits = [0, 1, 2, 3, 4, 5, 6, 7].filter((b) => (dest >>> b) & 1);
-  const bit = bits[vector % Math.max(1, bits.length)];
-  if (bit === undefined) return null;
-  return { id: "M5", cpu: bit < topology.cpus.length ? bit : -1 };
-}
-
-/**
- * M4 / M5: an MSI-X step whose entry holds a lowest-priority message KVM hashes, where real
- * QEMU equals the variant with the vector taken back out of every vCPU but KVM's pick
- * (unless it was there before).
- */
-function lowestPriorityPick(ctx: RunContext, d: Disagreement): ModelError | null {
-  const c = d.command;
-  const delivers = c.op === "msi.fire" || c.op === "msi.program" || (c.op === "msi.mask" && !c.masked);
-  const before = ctx.real[d.step - 1]?.visible;
-  if (!delivers || before === undefined) return null;
-  const { address, data } = msixMessage(ctx.commands, d.step, c.dev, c.vec);
-  const pick = kvmLowestPriorityPick(ctx.topology, address, data);
-  if (pick === null) return null;
-  const vector = data & 0xff;
-  const chosen = pick.cpu;
-  const level = ((data >>> 15) & 1) === 1;
-  const oneCpu: GuestVisible = {
-    ...d.expected.visible,
-    lapics: d.expected.visible.lapics.map((l, i) => {
-      const had = before.lapics[i];
-      if (i === chosen || had === undefined) return l;
-      const irr = l.irr.slice();
-      const tmr = l.tmr.slice();
-      if (!testVector(had.irr, vector)) setVector(irr, vector, false);
-      if (level && !testVector(had.tmr, vector)) setVector(tmr, vector, false);
-      return { ...l, irr, tmr };
-    }),
-  };
-  if (!readsAgree(d) || !visibleEqual(oneCpu, d.actual.visible)) return null;
-  return pick.id === "M4" ? LOWEST_PRIORITY_BROADCAST : LOWEST_PRIORITY_ABSENT_PICK;
+function kvmLowestPriorityPick(ctx: RunContext, d: Disagreement): ModelError | null {
+  const exact = ctx.variant === undefined ? null : withChange(ctx.variant, { add: kvmVectorHashing });
+  if (exact === null || !readsAgree(d)) return null;
+  const after = runImplementation(ctx.topology, exact.create(), ctx.commands.slice(0, d.step + 1)).at(-1);
+  if (after === undefined || !visibleEqual(after.visible, d.actual.visible)) return null;
+  const apicsPerVector = new Map<number, number>();
+  for (const o of d.expected.observations)
+    if (o.kind === "deliver") apicsPerVector.set(o.vector, (apicsPerVector.get(o.vector) ?? 0) + 1);
+  return [...apicsPerVector.values()].some((n) => n > 1) ? LOWEST_PRIORITY_BROADCAST : LOWEST_PRIORITY_ABSENT_PICK;
 }
 
 /** The known model error that explains a disagreement exactly, or null. */
 export function modelError(ctx: RunContext, d: Disagreement): ModelError | null {
   if (lineReassert(ctx, d)) return LINE_REASSERT;
   if (eoiNotForwarded(ctx, d)) return EOI_WITHOUT_PENDING_CLAUSE;
-  return lowestPriorityPick(ctx, d);
+  return kvmLowestPriorityPick(ctx, d);
 }

@@ -5,6 +5,8 @@
  * modules, the inner QEMU with the libraries ldd lists and its firmware, and the guest; the
  * jobs (inner QEMU arguments and scenarios) ride in a second, per-run cpio appended to it.
  * scripts/nested-init.sh runs them and reports every inner boot on the second serial port.
+ * When an inner QEMU dies inside a sequence the outer machine stops, and the runner boots a
+ * fresh one that resumes after that sequence (qemu.ts runNested).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -120,6 +122,10 @@ export function baseInitramfs(kernel: KernelBuild, qemu: QemuBuild, guestElf: st
 
 /** One inner QEMU invocation list: its arguments (without -initrd and -serial), scenario, time limit. */
 export interface NestedJob {
+  /** Its number in the report (B and A lines): the job's index among all of the run's jobs. */
+  readonly index: number;
+  /** The first sequence to run, as the scenario's header also says (a resumed job's is past 0). */
+  readonly first: number;
   readonly args: readonly string[];
   readonly scenario: Uint8Array;
   readonly timeoutSeconds: number;
@@ -130,14 +136,16 @@ export interface NestedJob {
 export function jobsArchive(jobs: readonly NestedJob[]): Uint8Array {
   const cpio = new CpioWriter();
   const enc = new TextEncoder();
-  jobs.forEach((job, i) => {
-    const dir = `jobs/${String(i).padStart(3, "0")}`;
-    if (job.args.some((a) => /\s/.test(a))) throw new Error(`nested job ${i}: an argument contains white space`);
+  for (const job of jobs) {
+    const dir = `jobs/${String(job.index).padStart(3, "0")}`;
+    if (job.args.some((a) => /\s/.test(a)))
+      throw new Error(`nested job ${job.index}: an argument contains white space`);
+    cpio.file(`${dir}/first`, enc.encode(`${job.first}\n`));
     cpio.file(`${dir}/args`, enc.encode(`${job.args.join("\n")}\n`));
     cpio.file(`${dir}/timeout`, enc.encode(`${job.timeoutSeconds}\n`));
     cpio.file(`${dir}/servers`, enc.encode(job.servers.map((s) => `${s.socket} ${s.vectors}\n`).join("")));
     cpio.file(`${dir}/scenario.bin`, job.scenario);
-  });
+  }
   return cpio.finish();
 }
 
@@ -149,6 +157,8 @@ export interface NestedReport {
   readonly notes: readonly string[];
   readonly complete: boolean;
   readonly fatal: string | null;
+  /** The job whose inner QEMU died inside a sequence, after which the outer machine stopped. */
+  readonly aborted: number | null;
 }
 
 /** Parse the nested machine's second serial port (format: scripts/nested-init.sh). */
@@ -158,6 +168,7 @@ export function parseNestedReport(text: string, jobs: number): NestedReport {
   let kernelRelease = "";
   let complete = false;
   let fatal: string | null = null;
+  let aborted: number | null = null;
   let open: {
     job: number;
     first: number;
@@ -195,9 +206,10 @@ export function parseNestedReport(text: string, jobs: number): NestedReport {
     } else if (line.startsWith("N kernel ")) kernelRelease = line.slice(9);
     else if (line.startsWith("N ")) notes.push(line.slice(2));
     else if (line.startsWith("X ")) fatal = line.slice(2);
+    else if (/^A \d+$/.test(line)) aborted = Number(line.slice(2));
     else if (line === "Q") complete = true;
   }
-  return { boots, kernelRelease, notes, complete, fatal };
+  return { boots, kernelRelease, notes, complete, fatal, aborted };
 }
 
 /** The outer QEMU's arguments: TCG, -cpu max (SVM), the kernel, two serial ports. */

@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import type { StepResult } from "../../properties/implementation.ts";
-import { BootCollector, type QemuAbort } from "./boots.ts";
+import { BootCollector, type BootOutput, type QemuAbort } from "./boots.ts";
 import { encodeScenario, type MachineOptions, msixDevfn, sequenceProblem, topologyProblem } from "./encode.ts";
 import { type KernelBuild, type QemuBuild, resolveKernel, resolveQemu, shortVersion } from "./install.ts";
 import {
@@ -313,77 +313,122 @@ async function runNested(
 ): Promise<RealQemuRun[]> {
   const base = baseInitramfs(kvm.kernel, system.qemu, GUEST_ELF, IVSHMEM_SERVER);
   const inner = { firmwareDir: INNER.firmware, qboot: INNER.qboot, guest: INNER.guest, socketDir: "/tmp" };
-  const nestedJobs: NestedJob[] = jobs.map((job) => ({
-    args: qemuArgs(job.topology, job.options, inner),
-    scenario: encodeScenario(job.topology, job.sequences, job.options, 0),
-    timeoutSeconds: timeLimit(job, true),
-    servers: ivshmemServers(job.topology, job.options, inner.socketDir),
-  }));
+  /** Jobs `job` onward, job `job` from sequence `first`. */
+  const nestedJobs = (job: number, first: number): NestedJob[] =>
+    jobs.slice(job).map((j, k) => ({
+      index: job + k,
+      first: k === 0 ? first : 0,
+      args: qemuArgs(j.topology, j.options, inner),
+      scenario: encodeScenario(j.topology, j.sequences, j.options, k === 0 ? first : 0),
+      timeoutSeconds: timeLimit(j, true),
+      servers: ivshmemServers(j.topology, j.options, inner.socketDir),
+    }));
   const dir = mkdtempSync(join(tmpdir(), "irqcheck-nested-"));
   try {
     const initrd = join(dir, "initrd.cpio");
     const console = join(dir, "console.txt");
     const report = join(dir, "report.txt");
-    writeFileSync(initrd, Buffer.concat([readFileSync(base), jobsArchive(nestedJobs)]));
-    // A restart re-runs a job from the middle: allow each job its limit twice.
-    const limit = NESTED_BOOT_SECONDS + 2 * nestedJobs.reduce((t, j) => t + j.timeoutSeconds, 0);
-    const boot = async () => {
-      writeFileSync(console, "");
-      writeFileSync(report, "");
-      const started = performance.now();
-      const outer = await runProcess("timeout", [
-        ...["-k", "5", String(limit), kvm.outer.binary],
-        ...outerArgs(kvm.outer, kvm.kernel, initrd, console, report),
-      ]);
-      const wall = (performance.now() - started) / 1000;
-      const lines = readFileSync(console, "utf8").trim().split("\n");
-      return { outer, wall, lines, parsed: parseNestedReport(await readFile(report, "utf8"), jobs.length) };
-    };
-    // The outer kernel under TCG has been seen to panic ("Fatal exception in interrupt", once
-    // in ~30 boots, twice in a row in one CI-like run) and, once, to fall silent until the
-    // outer timeout killed it (exit 124): boot again, up to OUTER_PANIC_BOOTS times in all,
-    // and say so in the run's notes.
     const notes: string[] = [];
-    let b = await boot();
-    for (let attempt = 1; attempt < OUTER_PANIC_BOOTS; attempt++) {
-      const panic = b.lines.filter((l) => /Kernel panic|BUG:|RIP: 0010|Oops/.test(l));
-      const silent = b.outer.code === 124;
-      if (b.parsed.complete || (panic.length === 0 && !silent)) break;
+    const collectors = jobs.map((job) => new BootCollector(job.topology, job.sequences));
+    const next: (number | null)[] = jobs.map(() => 0);
+    const innerBoots: BootOutput[][] = jobs.map(() => []);
+    let wall = 0;
+    let from = { job: 0, first: 0 };
+    let outer: { code: number | null } = { code: null };
+    let consoleTail = () => "";
+    let complete = false;
+    for (;;) {
+      const run = nestedJobs(from.job, from.first);
+      writeFileSync(initrd, Buffer.concat([readFileSync(base), jobsArchive(run)]));
+      const b = await bootOuter(kvm, initrd, console, report, run, jobs.length, notes);
+      wall += b.wall;
+      outer = b.outer;
+      consoleTail = () => b.lines.slice(-5).join(" | ").replace(/\s+/g, " ");
+      complete = b.parsed.complete;
+      if (b.parsed.fatal !== null) throw new Error(`nested KVM (${kvm.kernel.release}): ${b.parsed.fatal}`);
+      if (!complete && b.parsed.boots.every((x) => x.length === 0))
+        throw new Error(
+          `nested machine (${kvm.outer.binary} -accel tcg, kernel ${kvm.kernel.release}) ran no job (exit ${outer.code}${outer.code === 124 ? ", timeout" : ""}): ${consoleTail()}`,
+        );
+      b.parsed.boots.forEach((boots, i) => {
+        for (const boot of boots) {
+          innerBoots[i]?.push(boot);
+          next[i] = collectors[i]?.absorb(boot) ?? null;
+        }
+      });
+      const aborted = b.parsed.aborted;
+      if (aborted === null) break;
+      const resume = next[aborted] ?? null;
+      from = resume === null ? { job: aborted + 1, first: 0 } : { job: aborted, first: resume };
+      const abort = collectors[aborted]?.aborts.at(-1);
       notes.push(
-        panic.length > 0
-          ? `the outer kernel ${kvm.kernel.release} panicked under TCG; booted again: ${panic.slice(0, 3).join(" | ")}`
-          : `the outer machine (kernel ${kvm.kernel.release}) fell silent under TCG until its timeout; booted again`,
+        `QEMU died inside sequence ${abort?.sequence} of job ${aborted}; a fresh outer machine resumed after it`,
       );
-      b = await boot();
+      if (from.job >= jobs.length) break;
     }
-    const { outer, wall, lines, parsed } = b;
-    const consoleTail = () => lines.slice(-5).join(" | ").replace(/\s+/g, " ");
-    if (parsed.fatal !== null) throw new Error(`nested KVM (${kvm.kernel.release}): ${parsed.fatal}`);
-    if (!parsed.complete && parsed.boots.every((x) => x.length === 0))
-      throw new Error(
-        `nested machine (${kvm.outer.binary} -accel tcg, kernel ${kvm.kernel.release}) ran no job (exit ${outer.code}${outer.code === 124 ? ", timeout" : ""}): ${consoleTail()}`,
-      );
-    const innerTotal = parsed.boots.flat().reduce((t, b) => t + b.seconds, 0);
+    const innerTotal = innerBoots.flat().reduce((t, b) => t + b.seconds, 0);
     return jobs.map((job, i) => {
-      const collector = new BootCollector(job.topology, job.sequences);
-      const boots = parsed.boots[i] ?? [];
-      let next: number | null = 0;
-      for (const boot of boots) next = collector.absorb(boot);
-      if (next !== null || boots.length === 0) {
+      const collector = collectors[i];
+      const boots = innerBoots[i] ?? [];
+      if (collector === undefined || next[i] !== null || boots.length === 0) {
         const last = boots.at(-1);
         const inner =
           last === undefined
             ? "no inner boot"
-            : `last inner boot from sequence ${last.first}, exit ${last.code}, next ${next}: ${last.serial.trim().split("\n").slice(-2).join(" | ")} | ${last.stderr.trim().split("\n").slice(-2).join(" | ")}`;
+            : `last inner boot from sequence ${last.first}, exit ${last.code}, next ${next[i]}: ${last.serial.trim().split("\n").slice(-2).join(" | ")} | ${last.stderr.trim().split("\n").slice(-2).join(" | ")}`;
         throw new Error(
-          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${parsed.complete ? "all jobs reported" : "report incomplete"}; ${inner}): ${consoleTail()}`,
+          `nested machine stopped before job ${i} finished (outer exit ${outer.code}, ${complete ? "all jobs reported" : "report incomplete"}; ${inner}): ${consoleTail()}`,
         );
       }
       const share = innerTotal > 0 ? collector.bootSeconds.reduce((t, s) => t + s, 0) / innerTotal : 1 / jobs.length;
-      const commandLine = [INNER.qemu, ...(nestedJobs[i]?.args ?? [])];
+      const commandLine = [INNER.qemu, ...qemuArgs(job.topology, job.options, inner)];
       return { ...summary(system, job, collector, wall * share, commandLine), notes };
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One boot of the outer machine over `run`. The outer kernel under TCG has been seen to
+ * panic ("Fatal exception in interrupt", once in ~30 boots, twice in a row in one CI-like
+ * run) and, once, to fall silent until the outer timeout killed it (exit 124): boot again,
+ * up to OUTER_PANIC_BOOTS times in all, and say so in `notes`.
+ */
+async function bootOuter(
+  kvm: Extract<KvmSystem, { mode: "nested" }>,
+  initrd: string,
+  console: string,
+  report: string,
+  run: readonly NestedJob[],
+  jobCount: number,
+  notes: string[],
+) {
+  // A restart re-runs a job from the middle: allow each job its limit twice.
+  const limit = NESTED_BOOT_SECONDS + 2 * run.reduce((t, j) => t + j.timeoutSeconds, 0);
+  const boot = async () => {
+    writeFileSync(console, "");
+    writeFileSync(report, "");
+    const started = performance.now();
+    const outer = await runProcess("timeout", [
+      ...["-k", "5", String(limit), kvm.outer.binary],
+      ...outerArgs(kvm.outer, kvm.kernel, initrd, console, report),
+    ]);
+    const wall = (performance.now() - started) / 1000;
+    const lines = readFileSync(console, "utf8").trim().split("\n");
+    return { outer, wall, lines, parsed: parseNestedReport(await readFile(report, "utf8"), jobCount) };
+  };
+  let b = await boot();
+  for (let attempt = 1; attempt < OUTER_PANIC_BOOTS; attempt++) {
+    const panic = b.lines.filter((l) => /Kernel panic|BUG:|RIP: 0010|Oops/.test(l));
+    const silent = b.outer.code === 124;
+    if (b.parsed.complete || b.parsed.aborted !== null || (panic.length === 0 && !silent)) break;
+    notes.push(
+      panic.length > 0
+        ? `the outer kernel ${kvm.kernel.release} panicked under TCG; booted again: ${panic.slice(0, 3).join(" | ")}`
+        : `the outer machine (kernel ${kvm.kernel.release}) fell silent under TCG until its timeout; booted again`,
+    );
+    b = await boot();
+  }
+  return b;
 }

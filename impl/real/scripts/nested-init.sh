@@ -1,16 +1,20 @@
 #!/bin/busybox sh
 # /init of the --kvm nested initramfs (impl/real/nested.ts). Loads the KVM modules of the
 # Debian kernel it runs under (QEMU TCG, -cpu max: emulated AMD SVM), then runs every job in
-# /jobs with the inner QEMU exactly as the host runner does (-accel kvm), restarting a job at
-# the sequence its guest asks for (`W n`: patches the scenario header's first-sequence word)
-# or, when QEMU itself died inside sequence n (impl/real/aborts.ts), at n + 1. Before each
-# inner boot it starts the job's ivshmem servers (`servers`: socket and vector count a line).
+# /jobs with the inner QEMU exactly as the host runner does (-accel kvm), each from the
+# sequence in its `first` file, restarting a job at the sequence its guest asks for (`W n`:
+# patches the scenario header's first-sequence word). When QEMU itself died inside a sequence (impl/real/aborts.ts) it says so
+# and powers off: after one such abort the next inner QEMU was seen to lock up the outer
+# kernel (soft lockup under TCG), so the runner boots a fresh outer machine that resumes
+# after that sequence. Before each inner boot it starts the job's ivshmem servers
+# (`servers`: socket and vector count a line).
 # Everything goes to the second serial port, one block per inner boot:
 #   N <text>                            kernel release / setup notes
 #   B <job> <first> <exit> <t0> <t1>    an inner boot (uptime seconds at start and end)
 #   <the guest's serial lines>          (guest/README.md)
 #   ! <line>                            the inner QEMU's last stderr lines
 #   E                                   end of the boot's block
+#   A <job>                             its inner QEMU died inside a sequence; nothing follows
 #   Q                                   all jobs done
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -30,7 +34,7 @@ if [ ! -e /dev/kvm ]; then
   poweroff -f
 fi
 for job in /jobs/*; do
-  first=0
+  first=$(cat "$job/first")
   while :; do
     : >/tmp/serial
     while read -r sock vectors; do
@@ -48,9 +52,9 @@ for job in /jobs/*; do
     say "E"
     grep -q -e '^Z' -e '^X' /tmp/serial && break
     w=$(sed -n 's/^W \([0-9a-f]*\)$/\1/p' /tmp/serial | tail -n 1)
-    if [ -z "$w" ] && [ "$code" != 137 ]; then
-      s=$(sed -n 's/^S \([0-9a-f]*\)$/\1/p' /tmp/serial | tail -n 1)
-      [ -n "$s" ] && w=$(printf '%x' $((0x$s + 1)))
+    if [ -z "$w" ] && [ "$code" != 137 ] && grep -q '^S ' /tmp/serial; then
+      say "A ${job##*/}"
+      poweroff -f
     fi
     [ -n "$w" ] || break
     n=$((0x$w))
