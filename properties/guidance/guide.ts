@@ -37,8 +37,18 @@ export interface GuideOptions {
   readonly corpus?: readonly CorpusEntry[];
 }
 
-/** Share of runs generated fresh once the corpus holds something (the rest are mutants). */
-const FRESH = 0.1;
+/**
+ * Fresh or mutant: each run picks the kind that has lately earned news more often, as a
+ * two-armed bandit (MOpt and AFL++'s schedules adapt their operators the same way): its share
+ * of fresh runs is the fresh runs' recent yield (runs that earned a feature, per run,
+ * Laplace-smoothed, decayed by YIELD_DECAY a run) over both kinds' yields, kept within
+ * [FRESH_MIN, FRESH_MAX]. While fresh runs keep finding states the corpus lacks (a young
+ * campaign, a shallow bug's neighbourhood) most runs stay fresh, as an unguided campaign's;
+ * once mutants are the better source they take over.
+ */
+const FRESH_MIN = 0.1;
+const FRESH_MAX = 0.9;
+const YIELD_DECAY = 0.995;
 /**
  * Parent weight: 1 / (runs that earned its rarest discovery) ^ RARITY. Measured on D8
  * (irqfd-cache) and D2 (route-masked): 1 spreads mutants too thin to reach D8 (median
@@ -58,6 +68,12 @@ interface Kept {
   readonly discoveries: readonly number[];
 }
 
+/** Recent runs and the runs among them that earned a feature, both decayed. */
+interface Yield {
+  runs: number;
+  finds: number;
+}
+
 interface ProfileCorpus {
   readonly profile: Profile;
   readonly generate: (seed: string) => ProfileRun;
@@ -65,6 +81,15 @@ interface ProfileCorpus {
   readonly kept: Kept[];
   /** Cumulative parent weights over `kept` (may lag behind it by up to REWEIGH_EVERY runs). */
   cumulative: number[];
+  readonly freshYield: Yield;
+  readonly mutantYield: Yield;
+}
+
+/** The share of runs to generate fresh, from both kinds' recent yields. */
+function freshShare(c: ProfileCorpus): number {
+  const rate = (y: Yield) => (y.finds + 1) / (y.runs + 2);
+  const f = rate(c.freshYield);
+  return Math.min(FRESH_MAX, Math.max(FRESH_MIN, f / (f + rate(c.mutantYield))));
 }
 
 /**
@@ -91,7 +116,11 @@ export class FeedbackGuide implements CampaignGuide {
   private readonly hits = new Map<number, number>();
   private readonly shapes = new TraceShapes();
   private readonly corpora: ProfileCorpus[];
-  private current: { readonly corpus: ProfileCorpus; readonly steps: readonly unknown[] } | null = null;
+  private current: {
+    readonly corpus: ProfileCorpus;
+    readonly steps: readonly unknown[];
+    readonly kind: "freshYield" | "mutantYield";
+  } | null = null;
   private runs = 0;
 
   constructor(private readonly o: GuideOptions) {
@@ -101,11 +130,13 @@ export class FeedbackGuide implements CampaignGuide {
       fresh: stepSampler(profile, o.topology),
       kept: [],
       cumulative: [],
+      freshYield: { runs: 0, finds: 0 },
+      mutantYield: { runs: 0, finds: 0 },
     }));
     for (const e of canonicalCorpus(o.corpus ?? [])) {
       const corpus = this.corpora.find((x) => x.profile.name === e.profile);
       if (corpus === undefined || e.topology !== o.topology.name) continue;
-      this.current = { corpus, steps: e.steps };
+      this.current = { corpus, steps: e.steps, kind: "freshYield" };
       this.learn(lowerSteps(corpus.profile, o.topology, e.steps, o.maxCommands), false);
     }
     this.current = null;
@@ -126,9 +157,9 @@ export class FeedbackGuide implements CampaignGuide {
     if (c === undefined) throw new Error("no profile");
     if (this.runs++ % REWEIGH_EVERY === 0) for (const x of this.corpora) x.cumulative = weights(x.kept, this.hits);
     const random = seedrandom.xor128(`${seed}/guide`);
-    if (c.cumulative.length === 0 || random() < FRESH) {
+    if (c.cumulative.length === 0 || random() < freshShare(c)) {
       const r = c.generate(seed);
-      this.current = { corpus: c, steps: r.steps };
+      this.current = { corpus: c, steps: r.steps, kind: "freshYield" };
       return r.commands;
     }
     const pick = (rnd: Random): readonly unknown[] => {
@@ -144,7 +175,7 @@ export class FeedbackGuide implements CampaignGuide {
       return c.kept[lo]?.steps ?? [];
     };
     const steps = mutate(pick(random), { fresh: c.fresh, other: pick, maxSteps: 2 * this.o.maxCommands }, random);
-    this.current = { corpus: c, steps };
+    this.current = { corpus: c, steps, kind: "mutantYield" };
     return lowerSteps(c.profile, this.o.topology, steps, this.o.maxCommands);
   }
 
@@ -168,6 +199,15 @@ export class FeedbackGuide implements CampaignGuide {
       this.hits.set(f, n + 1);
     }
     const cur = this.current;
+    if (added && cur !== null) {
+      for (const y of [cur.corpus.freshYield, cur.corpus.mutantYield]) {
+        y.runs *= YIELD_DECAY;
+        y.finds *= YIELD_DECAY;
+      }
+      const y = cur.corpus[cur.kind];
+      y.runs += 1;
+      if (discoveries.length > 0) y.finds += 1;
+    }
     if (discoveries.length > 0 && cur !== null) {
       cur.corpus.kept.push({ steps: cur.steps, discoveries });
       if (added) this.added.push(corpusEntry(cur.corpus.profile.name, this.o.topology.name, cur.steps));
