@@ -7,7 +7,7 @@
  * positions and keep a move when it lets a deletion through (a different order can need
  * fewer commands: a line raised before the RTE is programmed, not after), and likewise
  * change one field of a command (a bit of a register write, or of every write to that
- * register; a flag; a line level); then clear
+ * register; a flag; a line level), or move what one vCPU does to vCPU 0; then clear
  * single bits of register values (a physical destination instead of a logical one can
  * make another command unnecessary) and start again if that helped. `fails` decides
  * what "the same way" means (the campaign passes a signature comparison).
@@ -40,9 +40,10 @@ export function shrink(commands: readonly Command[], stillFails: StillFails, bud
   }
   const paired = improveWhile(best, stillFails, PAIR_PASS_MAX, pairDeletions);
   const moved = improveWhile(paired, stillFails, REORDER_MAX, movesThenDeletions);
-  const reordered = improveWhile(moved, stillFails, VARIANT_MAX, changesThenDeletions);
-  const simpler = clearValueBits(reordered, stillFails);
-  return simpler === reordered ? reordered : shrink(simpler, stillFails, budget);
+  const changed = improveWhile(moved, stillFails, VARIANT_MAX, changesThenDeletions);
+  const retargeted = improveWhile(changed, stillFails, VARIANT_MAX, onVcpuZeroThenDeletions);
+  const simpler = clearValueBits(retargeted, stillFails);
+  return simpler === retargeted ? retargeted : shrink(simpler, stillFails, budget);
 }
 
 /**
@@ -165,6 +166,31 @@ function sameFieldChange(c: Command, v: Command, x: Command): Command {
   if ((c.op === "cpu.accept" || c.op === "cpu.eoi") && (v.op === "cpu.accept" || v.op === "cpu.eoi"))
     if ((x.op === "cpu.accept" || x.op === "cpu.eoi") && x.cpu === c.cpu) return { ...x, cpu: v.cpu };
   return x;
+}
+
+/** IOAPIC RTE bit 11: logical destination mode (82093AA §3.2.4). */
+const RTE_DEST_MODE_LOGICAL = 1 << 11;
+
+/**
+ * The sequence with one vCPU's part moved to vCPU 0, the reset destination: its accepts and
+ * EOIs on vCPU 0 and every RTE to APIC ID 0 in physical mode (destination words 0, logical
+ * mode cleared) - then one command (not the last) removed. A bug shown on another vCPU needs a
+ * destination write that vCPU 0 does not, but moving it takes three coordinated changes that
+ * no one-field change makes.
+ */
+function* onVcpuZeroThenDeletions(best: Command[]): Iterable<Command[]> {
+  const cpus = new Set(
+    best.flatMap((c) => ((c.op === "cpu.accept" || c.op === "cpu.eoi") && c.cpu !== 0 ? [c.cpu] : [])),
+  );
+  for (const cpu of cpus) {
+    const moved = best.map((c): Command => {
+      if ((c.op === "cpu.accept" || c.op === "cpu.eoi") && c.cpu === cpu) return { ...c, cpu: 0 };
+      if (c.op !== "ioapic.write" || c.reg < 0x10) return c;
+      if (c.reg % 2 === 1) return { ...c, value: 0 };
+      return { ...c, value: (c.value & ~RTE_DEST_MODE_LOGICAL) >>> 0 };
+    });
+    for (let drop = 0; drop < moved.length - 1; drop++) yield moved.filter((_, k) => k !== drop);
+  }
 }
 
 /** Clears single set bits of IOAPIC register values while the sequence still fails the same way. */
