@@ -52,14 +52,17 @@ export class BootCollector {
     if (parsed.restartAt !== null && parsed.restartAt > boot.first) return parsed.restartAt;
     const last = boot.stderr.trim().split("\n").slice(-3).join(" | ");
     const killed = boot.code === 124 || boot.code === 137 ? ", timeout" : "";
-    // QEMU itself ended (an abort, not the time limit) inside a sequence it had started:
-    // that sequence is a finding, the next boot goes on with the one after it.
+    // QEMU ended inside a sequence it had started - it died, or hung and was killed (the
+    // nested watchdog: no guest output for a while; the time limit): that sequence is a
+    // finding, the next boot goes on with the one after it.
     const started = Math.max(-1, ...parsed.results.keys());
     const partial = parsed.results.get(started);
     const length = this.sequences[started]?.length ?? 0;
-    if (killed === "" && partial !== undefined && started >= boot.first && partial.length < length) {
+    if (partial !== undefined && started >= boot.first && partial.length < length) {
       this.results[started] = partial;
-      this.aborts.push({ sequence: started, step: partial.length, code: boot.code, stderr: last });
+      const hung = `QEMU killed after ${boot.seconds.toFixed(0)} s: no guest output for too long, or out of time`;
+      const stderr = killed === "" ? last : last === "" ? hung : `${hung} | ${last}`;
+      this.aborts.push({ sequence: started, step: partial.length, code: boot.code, stderr });
       return started + 1 < this.sequences.length ? started + 1 : null;
     }
     throw new Error(

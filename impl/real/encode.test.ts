@@ -59,9 +59,20 @@ describe("boots", () => {
     expect(c.finish().map((r) => r.length)).toEqual([seedScenario.length, 2, seedScenario.length]);
   });
 
-  it("a timeout is not an abort", () => {
-    const c = new BootCollector(small, [seedScenario]);
-    expect(() => c.absorb({ first: 0, code: 124, serial: "S 0\n.", stderr: "", seconds: 1 })).toThrow(/timeout/);
+  it("a QEMU killed inside a sequence (hung, or out of time) is a finding there too; between sequences it is an error", () => {
+    const c = new BootCollector(small, [seedScenario, seedScenario]);
+    expect(c.absorb({ first: 0, code: 124, serial: "S 0\n.", stderr: "", seconds: 130 })).toBe(1);
+    expect(c.aborts).toEqual([
+      {
+        sequence: 0,
+        step: 1,
+        code: 124,
+        stderr: "QEMU killed after 130 s: no guest output for too long, or out of time",
+      },
+    ]);
+    const between = new BootCollector(small, [seedScenario, seedScenario]);
+    const first = ["S 0", ...seedScenario.map(() => ".")].join("\n");
+    expect(() => between.absorb({ first: 0, code: 137, serial: first, stderr: "", seconds: 1 })).toThrow(/timeout/);
   });
 });
 
