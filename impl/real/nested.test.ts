@@ -195,7 +195,7 @@ for (const qemu of ["7.2", "10.0"] as const) {
           }));
           expect(seen).toEqual(names.map((name) => ({ name, ...expectation(name, qemu, kernel) })));
           // QEMU's A1 abort stopped the outer machine, a fresh one ran the sequences after it.
-          const resumed = scenarios?.machines.flatMap((m) => m.notes).filter((n) => /QEMU died inside/.test(n));
+          const resumed = scenarios?.machines.flatMap((m) => m.notes).filter((n) => /QEMU ended inside/.test(n));
           expect(resumed?.length).toBeGreaterThan(0);
           campaigns.forEach((c, i) => {
             const unexplained = c.outcomes.filter((o) => !o.agreement.agree && o.explanation === null);

@@ -362,7 +362,7 @@ async function runNested(
       from = resume === null ? { job: aborted + 1, first: 0 } : { job: aborted, first: resume };
       const abort = collectors[aborted]?.aborts.at(-1);
       notes.push(
-        `QEMU died inside sequence ${abort?.sequence} of job ${aborted}; a fresh outer machine resumed after it`,
+        `QEMU ended inside sequence ${abort?.sequence} of job ${aborted} (died, hung or out of time); a fresh outer machine resumed after it`,
       );
       if (from.job >= jobs.length) break;
     }
