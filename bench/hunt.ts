@@ -31,6 +31,8 @@ export interface Hunt {
   readonly ms: number;
   /** The shrunk counterexample's length. */
   readonly length: number;
+  /** Its `op/difference` signature, one of the bug's ("" when not found). */
+  readonly signature: string;
 }
 
 export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt {
@@ -63,11 +65,16 @@ export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt
       ...(guide === undefined ? {} : { guide }),
     });
     const f = r.findings.find((x) => shows(x.signature));
-    if (f === undefined) return { runs: null, ms: ms + r.elapsedMs, length: 0 };
+    if (f === undefined) return { runs: null, ms: ms + r.elapsedMs, length: 0, signature: "" };
     if (fix === undefined || check(topology, fix.create(), f.commands, bug.property).ok)
-      return { runs: f.run + 1, ms: ms + f.msToFind, length: f.commands.length };
+      return {
+        runs: f.run + 1,
+        ms: ms + f.msToFind,
+        length: f.commands.length,
+        signature: `${f.signature.op}/${f.signature.difference}`,
+      };
     ms += r.elapsedMs;
     first = f.run + 1;
   }
-  return { runs: null, ms, length: 0 };
+  return { runs: null, ms, length: 0, signature: "" };
 }

@@ -50,14 +50,18 @@ export interface TimeToFind {
   readonly runs: Stat;
   readonly wallSeconds: Stat;
   readonly cpuSeconds: Stat;
-  readonly shrunkLengths: readonly number[];
+  /**
+   * Per seed that found it; a length whose signature is not the bug's first is followed by
+   * that signature's difference (D8 shows as rte-state or missing-delivery).
+   */
+  readonly shrunkLengths: readonly string[];
 }
 
 export async function timeToFind(bug: Bug, guided: boolean, seeds: number, cap: number): Promise<TimeToFind> {
   const runs: number[] = [];
   const wall: number[] = [];
   const cpu: number[] = [];
-  const lengths: number[] = [];
+  const lengths: string[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     let h: ReturnType<typeof hunt> | undefined;
     const s = await measure(() => {
@@ -70,7 +74,7 @@ export async function timeToFind(bug: Bug, guided: boolean, seeds: number, cap: 
     // CPU time of the whole hunt scaled to the part before the finding (shrinking excluded).
     wall.push(h.ms / 1000);
     cpu.push((s.cpuMs / 1000) * Math.min(1, h.ms / s.wallMs));
-    lengths.push(h.length);
+    lengths.push(h.signature === bug.signatures[0] ? `${h.length}` : `${h.length} ${h.signature.split("/")[1]}`);
   }
   return {
     bug,

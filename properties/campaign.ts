@@ -13,7 +13,8 @@ import type { CorpusEntry } from "./guidance/corpus.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
 import { profileRun } from "./profiles/run.ts";
-import { shrink } from "./shrink.ts";
+import { type StillFails, shrink } from "./shrink.ts";
+import { searchShorter } from "./shrink-search.ts";
 import { type Classification, findingKey, formatSignature, type Signature, signatureOf } from "./signature.ts";
 
 export interface CampaignOptions {
@@ -196,7 +197,8 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
 
 /**
  * Shrinks a diverging sequence while it diverges with the same signature (the variant
- * name is not part of the comparison: only what kind of divergence it is).
+ * name is not part of the comparison: only what kind of divergence it is), then searches
+ * its neighbourhood for a shorter one (shrink-search.ts).
  */
 export function shrinkToSignature(
   topology: Topology,
@@ -213,12 +215,14 @@ export function shrinkToSignature(
   // A candidate must keep the classification too, or shrinking could turn a new bug into a known one.
   const sameClass = (candidate: readonly Command[], step: number) =>
     keep === undefined || keep.triage.keeps(candidate.slice(0, step + 1), signature, keep.classification);
-  return shrink(sequence, (candidate) => {
+  const stillFails: StillFails = (candidate) => {
     const r = check(topology, create(), candidate, property);
     if (r.ok) return { fails: false, step: 0 };
     const step = r.divergence.step;
     return { fails: same(r.divergence) && sameClass(candidate, step), step };
-  });
+  };
+  const greedy = shrink(sequence, stillFails);
+  return searchShorter(greedy, { topology, create, property, signature }, stillFails);
 }
 
 function shrinkFinding(
