@@ -2,11 +2,13 @@
  * Hunting one documented divergence, guided or not: a campaign on its variant and profile
  * that stops at the first run whose divergence is the bug. Signatures are coarse (D8 and
  * D20 both show as `cpu.eoi/missing-delivery` on irqfd-cache-lazy), so a bug may name a
- * variant that fixes it: a finding only counts if its counterexample passes there.
+ * variant that fixes it: a finding only counts if its run passes there, and its shrinking
+ * keeps that (the campaign's triage).
  */
 import { findVariant } from "../impl/variants/index.ts";
+import type { Command } from "../model/commands.ts";
 import { builtinTopology } from "../model/topology.ts";
-import { runCampaign } from "../properties/campaign.ts";
+import { runCampaign, type Triager } from "../properties/campaign.ts";
 import { check } from "../properties/checker.ts";
 import { FeedbackGuide } from "../properties/guidance/guide.ts";
 import { findProfile } from "../properties/profiles/index.ts";
@@ -46,6 +48,14 @@ export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt
     ? new FeedbackGuide({ topology, create: v.create, profiles: [p], property: bug.property, maxCommands: 40 })
     : undefined;
   const shows = (s: { op: string; difference: string }) => bug.signatures.includes(`${s.op}/${s.difference}`);
+  // With a fixing variant, shrinking keeps whether the fix removes the divergence: a search for a
+  // shorter form could otherwise turn the bug into its look-alike.
+  const fixes = (commands: readonly Command[]) =>
+    fix === undefined || check(topology, fix.create(), commands, bug.property).ok;
+  const triage: Triager = {
+    classify: (commands) => ({ status: fixes(commands) ? "fixed" : "look-alike", known: [], baseline: null }),
+    keeps: (commands, _signature, c) => (fixes(commands) ? "fixed" : "look-alike") === c.status,
+  };
   let first = 0;
   let ms = 0;
   // A look-alike stops the campaign; it resumes at the next run with the guide's state kept,
@@ -63,10 +73,11 @@ export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt
       runs: cap - first,
       stopWhen: shows,
       ...(guide === undefined ? {} : { guide }),
+      ...(fix === undefined ? {} : { triage }),
     });
     const f = r.findings.find((x) => shows(x.signature));
     if (f === undefined) return { runs: null, ms: ms + r.elapsedMs, length: 0, signature: "" };
-    if (fix === undefined || check(topology, fix.create(), f.commands, bug.property).ok)
+    if (f.classification?.status !== "look-alike")
       return {
         runs: f.run + 1,
         ms: ms + f.msToFind,
