@@ -130,7 +130,7 @@ if (section("explore")) {
   say();
   say("| variant | depth completed | states | states/s | shortest per signature |");
   say("| --- | ---: | ---: | ---: | --- |");
-  for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache"]) {
+  for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache", "irqfd-cache-lazy"]) {
     const e = exploreBench(v, budget.exploreMs);
     for (const [sig, n] of e.shortest) shortest.set(`${v}/${sig}`, n);
     const sigs = [...e.shortest].map(([sig, n]) => `${sig}: ${n}`).join("; ");

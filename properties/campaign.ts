@@ -13,8 +13,8 @@ import type { CorpusEntry } from "./guidance/corpus.ts";
 import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
 import { profileRun } from "./profiles/run.ts";
-import { type StillFails, shrink } from "./shrink.ts";
-import { searchShorter } from "./shrink-search.ts";
+import type { StillFails } from "./shrink.ts";
+import { searchShorter, shrinkThenSearch } from "./shrink-search.ts";
 import { type Classification, findingKey, formatSignature, type Signature, signatureOf } from "./signature.ts";
 
 export interface CampaignOptions {
@@ -221,8 +221,9 @@ export function shrinkToSignature(
     const step = r.divergence.step;
     return { fails: same(r.divergence) && sameClass(candidate, step), step };
   };
-  const greedy = shrink(sequence, stillFails);
-  return searchShorter(greedy, { topology, create, property, signature }, stillFails);
+  return shrinkThenSearch(sequence, stillFails, (greedy) =>
+    searchShorter(greedy, { topology, create, property, signature }, stillFails),
+  );
 }
 
 function shrinkFinding(

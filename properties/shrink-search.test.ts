@@ -5,7 +5,7 @@ import { builtinTopology, defaultTopology } from "../model/topology.ts";
 import { shrinkToSignature } from "./campaign.ts";
 import { check } from "./checker.ts";
 import { type StillFails, shrink } from "./shrink.ts";
-import { neighbourhood, searchShorter } from "./shrink-search.ts";
+import { neighbourhood, searchShorter, shrinkThenSearch } from "./shrink-search.ts";
 import { type Signature, signatureOf } from "./signature.ts";
 
 const w = (reg: number, value: number): Command => ({ op: "ioapic.write", reg, value });
@@ -43,6 +43,23 @@ describe("the neighbourhood a shorter counterexample is searched in", () => {
       w(0x1b, 0x10000),
       { op: "cpu.eoi", cpu: 0 },
     ]);
+  });
+});
+
+describe("shrinking then searching", () => {
+  it("goes on shrinking greedily from a shorter form the search found", () => {
+    // The found form [x1..x4, last] has no failing sub-sequence; the search finds [a, b, last],
+    // from which deleting b still fails.
+    const [a, b, last] = [w(0x10, 1), w(0x12, 2), w(0x14, 3)];
+    const found = [w(0x20, 1), w(0x22, 1), w(0x24, 1), w(0x26, 1), last];
+    const same = (x: readonly Command[], y: readonly Command[]) => JSON.stringify(x) === JSON.stringify(y);
+    const stillFails: StillFails = (c) => ({
+      fails: same(c, found) || same(c, [a, b, last]) || same(c, [a, last]),
+      step: c.length - 1,
+    });
+    expect(shrink(found, stillFails)).toEqual(found);
+    expect(shrinkThenSearch(found, stillFails, () => [a, b, last])).toEqual([a, last]);
+    expect(shrinkThenSearch(found, stillFails, (greedy) => [...greedy])).toEqual(found);
   });
 });
 

@@ -26,7 +26,7 @@ import type { Property } from "./checker.ts";
 import { type ExploreResult, explore } from "./explore.ts";
 import { guard, ImplementationFault } from "./fault.ts";
 import type { ImplementationFactory } from "./implementation.ts";
-import type { StillFails } from "./shrink.ts";
+import { type StillFails, shrink } from "./shrink.ts";
 import { formatSignature, type Signature } from "./signature.ts";
 
 export interface SearchTarget {
@@ -48,6 +48,20 @@ const ALPHABET_MAX = 256;
 
 /** Other values of the low-word fields a shorter mechanism may need. */
 const LOW_WORD_NEIGHBOURS = [bit(0), RteLow.trigger, RteLow.mask] as const;
+
+/**
+ * Greedy shrinking (shrink.ts), then `search` from its result; a shorter form found that way
+ * is only as short as the neighbourhood allows, so the greedy passes go on from it.
+ */
+export function shrinkThenSearch(
+  sequence: readonly Command[],
+  stillFails: StillFails,
+  search: (greedy: readonly Command[]) => Command[],
+): Command[] {
+  const greedy = shrink(sequence, stillFails);
+  const searched = search(greedy);
+  return searched.length < greedy.length ? shrink(searched, stillFails) : greedy;
+}
 
 /** The counterexample's commands and their near neighbours, each once, in first-use order. */
 export function neighbourhood(commands: readonly Command[]): Command[] {
