@@ -26,6 +26,7 @@ const budget = quick
       topologyRuns: 300,
       rounds: 3,
       seeds: 3,
+      deepSeeds: 3,
       runCap: 3000,
       deepCap: 20_000,
       scalingRuns: 2000,
@@ -36,7 +37,8 @@ const budget = quick
       throughputRuns: 1500,
       topologyRuns: 1500,
       rounds: 5,
-      seeds: 10,
+      seeds: 30,
+      deepSeeds: 10,
       runCap: 20_000,
       deepCap: 100_000,
       scalingRuns: 20_000,
@@ -51,6 +53,12 @@ const say = (l = "") => {
 };
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : x > 0 ? "∞" : "-");
 const range = (s: Stat, d = 0) => `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`;
+/** Each distinct value with how many times it occurs, shortest first: "6 ×9, 8 ×1". */
+const tally = (xs: readonly string[]) =>
+  [...new Set(xs)]
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+    .map((x) => `${x} ×${xs.filter((y) => y === x).length}`)
+    .join(", ");
 
 function commit(): string {
   try {
@@ -141,24 +149,26 @@ if (section("explore")) {
 
 if (section("time-to-find")) {
   say(
-    `## Time to first divergence, guided and unguided (one core, seeds 1-${budget.seeds}, at most ${budget.runCap} runs; D8 and D20 at most ${budget.deepCap})`,
+    `## Time to first divergence, guided and unguided (one core, seeds 1-${budget.seeds}, at most ${budget.runCap} runs; D8 and D20 seeds 1-${budget.deepSeeds}, at most ${budget.deepCap})`,
   );
   say();
   say(
-    "Runs to the first run that shows the bug, median (min–max) over the seeds; a seed that did not find it counts as ∞. Seconds are wall and CPU time to that run, over the seeds that found it. runs ×: unguided median runs over guided. shrunk lengths: per seed that found it, followed by the difference where the signature is not the first one named. explorer: the shortest counterexample with the first signature on the small topology's ioapic alphabet, where the explorer section ran and reaches it.",
+    "Runs to the first run that shows the bug, median (min–max) over the seeds; a seed that did not find it counts as ∞. Seconds are wall and CPU time to that run, over the seeds that found it. runs ×: unguided median runs over guided. shrunk lengths: over the seeds that found it, each length with its count, followed by the difference where the signature is not the first one named. explorer: the shortest counterexample with the first signature on the small topology's ioapic alphabet, where the explorer section ran and reaches it.",
   );
   say();
   say("| divergence | variant | profile | mode | found | runs | wall s | CPU s | runs × | shrunk lengths | explorer |");
   say("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
   for (const bug of documentedBugs()) {
-    const cap = bug.divergence === "D8" || bug.divergence === "D20" ? budget.deepCap : budget.runCap;
-    const unguided = await timeToFind(bug, false, budget.seeds, cap);
-    const guided = await timeToFind(bug, true, budget.seeds, cap);
+    const deep = bug.divergence === "D8" || bug.divergence === "D20";
+    const cap = deep ? budget.deepCap : budget.runCap;
+    const seeds = deep ? budget.deepSeeds : budget.seeds;
+    const unguided = await timeToFind(bug, false, seeds, cap);
+    const guided = await timeToFind(bug, true, seeds, cap);
     const bfs = shortest.get(`${bug.variant}/${bug.signatures[0]}`);
     for (const t of [unguided, guided]) {
       const times = t.runs.median / guided.runs.median;
       say(
-        `| ${bug.divergence} ${bug.signatures.join(", ")} | ${bug.variant} | ${bug.profile} | ${t.guided ? "guided" : "unguided"} | ${t.found}/${t.seeds} | ${range(t.runs)} | ${range(t.wallSeconds, 2)} | ${range(t.cpuSeconds, 2)} | ${t.guided ? "" : Number.isFinite(times) ? f(times, 1) : `> ${f(cap / guided.runs.median, 1)}`} | ${t.shrunkLengths.join(",")} | ${bfs ?? "-"} |`,
+        `| ${bug.divergence} ${bug.signatures.join(", ")} | ${bug.variant} | ${bug.profile} | ${t.guided ? "guided" : "unguided"} | ${t.found}/${t.seeds} | ${range(t.runs)} | ${range(t.wallSeconds, 2)} | ${range(t.cpuSeconds, 2)} | ${t.guided ? "" : Number.isFinite(times) ? f(times, 1) : `> ${f(cap / guided.runs.median, 1)}`} | ${tally(t.shrunkLengths)} | ${bfs ?? "-"} |`,
       );
     }
   }
