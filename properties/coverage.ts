@@ -26,7 +26,12 @@ function messageLabels(topology: Topology, state: MachineState, dev: number, vec
     if (getField(irte, Irte.present) === 0) return;
     const svt = getField(irte, Irte.svt);
     const diff = getField(irte, Irte.sid) ^ requesterId;
-    if (svt === 1 && diff !== 0 && (diff & ~7) === 0) labels.add("SQ decides a source-ID check");
+    if (svt === 1 && diff !== 0 && (diff & ~7) === 0) {
+      labels.add("SQ decides a source-ID check");
+      const sq = getField(irte, Irte.sq);
+      // 01b and 10b mask different function bits (bit 2; bits 2:1) than 11b and 00b.
+      if (sq === 1 || sq === 2) labels.add("SQ 01b or 10b decides a source-ID check");
+    }
     if (svt === 2) labels.add("bus-range source-ID check");
     if (getField(irte, Irte.redirectionHint) === 1) labels.add("remapped MSI with RH=1");
     if (getField(irte, Irte.deliveryMode) === 1) labels.add("remapped lowest-priority MSI");

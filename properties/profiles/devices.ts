@@ -29,32 +29,45 @@ export type DeviceStep =
 /**
  * How the IRTE's source-ID fields name the device (Linux `set_msi_sid`, `set_irte_sid`,
  * `set_irte_verify_bus`; VT-d §9.10): its requester ID with SQ = 0 (`exact`, the usual
- * case); an ID differing in the function bits with SQ = 11b ignoring bits 2:0 (`masked`,
- * as Linux does for the HPET's SQ_13_IGNORE_3); the same ID with SQ = 0 (`mismatch`, a
- * stale alias: the check fails, fault 0x26); the device's bus as a range (`bus`, a
- * device behind a PCIe-to-PCI bridge).
+ * case); an ID differing only in function bits that SQ ignores (`masked`: SQ = 11b ignores
+ * bits 2:0, as Linux does for the HPET's SQ_13_IGNORE_3; `masked-1`: 01b ignores bit 2;
+ * `masked-2`: 10b ignores bits 2:1); an ID differing in a bit SQ compares, a stale alias
+ * whose check fails with fault 0x26 (`mismatch`: bit 2 with SQ = 0; `mismatch-1` and
+ * `mismatch-2`: bit 0 with SQ = 01b and 10b); the device's bus as a range (`bus`, a
+ * device behind a PCIe-to-PCI bridge). SQ 01b and 10b are not what Linux writes, but the
+ * remapping hardware decides on them: the forms keep each SQ's masked bits apart.
  */
-export type SidForm = "exact" | "masked" | "mismatch" | "bus";
+export type SidForm = "exact" | "masked" | "masked-1" | "masked-2" | "mismatch" | "mismatch-1" | "mismatch-2" | "bus";
+
+/** SVT = 01b forms: the SQ value and the requester-ID bits the IRTE's SID differs in. */
+const VERIFY_SID_FORMS: Readonly<Record<Exclude<SidForm, "bus">, { readonly sq: number; readonly flip: number }>> = {
+  exact: { sq: 0, flip: 0 },
+  masked: { sq: 3, flip: 0b101 },
+  "masked-1": { sq: 1, flip: 0b100 },
+  "masked-2": { sq: 2, flip: 0b110 },
+  mismatch: { sq: 0, flip: 0b100 },
+  "mismatch-1": { sq: 1, flip: 0b001 },
+  "mismatch-2": { sq: 2, flip: 0b001 },
+};
 
 export function sourceIdFields(requesterId: number, form: SidForm): { svt: number; sq: number; sid: number } {
-  const bus = requesterId >>> 8;
-  switch (form) {
-    case "exact":
-      return { svt: 1, sq: 0, sid: requesterId };
-    case "masked":
-      return { svt: 1, sq: 3, sid: requesterId ^ 5 };
-    case "mismatch":
-      return { svt: 1, sq: 0, sid: requesterId ^ 4 };
-    case "bus":
-      return { svt: 2, sq: 0, sid: (bus << 8) | bus };
+  if (form === "bus") {
+    const bus = requesterId >>> 8;
+    return { svt: 2, sq: 0, sid: (bus << 8) | bus };
   }
+  const { sq, flip } = VERIFY_SID_FORMS[form];
+  return { svt: 1, sq, sid: requesterId ^ flip };
 }
 
 export function deviceSteps(topology: Topology): Gen<DeviceStep> {
   const mv = msiVectorGen(topology);
   const cpu = int(0, topology.cpus.length - 1);
   const v = int(0, 1);
-  const sid = oneof<SidForm>([4, elements<SidForm>(["exact"])], [1, elements<SidForm>(["masked", "mismatch", "bus"])]);
+  const sid = oneof<SidForm>(
+    [4, elements<SidForm>(["exact"])],
+    [1, elements<SidForm>(["bus"])],
+    [2, elements<SidForm>(["masked", "masked-1", "masked-2", "mismatch", "mismatch-1", "mismatch-2"])],
+  );
   return oneof<DeviceStep>(
     [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "setup" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
     [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "move" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
