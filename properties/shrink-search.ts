@@ -13,9 +13,10 @@
  * trigger mode flipped (82093AA §3.2.4): the fields a vector change, a pending level
  * interrupt or an unmask release depend on; and a write of its vector to the IOAPIC's EOI
  * register (IOxAPIC version 0x20, Linux's io_apic_eoi_vector), which ends a level
- * interrupt in one command where an accept and a local APIC EOI take two. The search needs the implementation's
- * `digest()` (equal digests mean equal futures) and is skipped without it; a crash or hang
- * of the implementation during the search ends it with the greedy result.
+ * interrupt in one command where an accept and a local APIC EOI take two. The search
+ * needs the implementation's `digest()` (equal digests mean equal futures) and is skipped
+ * without it; a crash or hang of the implementation during the search ends it with the
+ * greedy result.
  */
 
 import { bit, get32, set32 } from "../model/bits.ts";
@@ -38,7 +39,7 @@ export interface SearchTarget {
 }
 
 /** Longest counterexample searched below (the search tries every length up to one less). */
-export const SEARCH_MAX_LENGTH = 9;
+const SEARCH_MAX_LENGTH = 9;
 
 /** Nodes expanded at most: about a second's work on the default topology. */
 const SEARCH_MAX_EXPANSIONS = 3000;
