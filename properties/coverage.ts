@@ -6,7 +6,7 @@
  */
 import { getField } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
-import { Irte, irteAt } from "../model/interrupt-remapping.ts";
+import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
 import { decodeCompat, decodeRemappable, isRemappable } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
@@ -42,12 +42,40 @@ function messageLabels(topology: Topology, state: MachineState, dev: number, vec
   if (m.deliveryMode === 1) labels.add("compatibility lowest-priority MSI");
 }
 
+/**
+ * The IRTEs an index-selective IEC invalidation retired through its range (2^mask
+ * entries, VT-d §6.5.2.7) but not its own index: entries changed since their last
+ * invalidation that a cache comparing indices instead of ranges would keep. A later
+ * invalidation naming the entry itself, or a global one, takes it off the set.
+ */
+function noteRetired(state: MachineState, c: Extract<Command, { op: "iec.invalidate" }>, retired: Set<number>): void {
+  if (c.global) {
+    retired.clear();
+    return;
+  }
+  retired.delete(c.index);
+  for (const i of state.ir.stale.keys()) if (i !== c.index && i >>> c.mask === c.index >>> c.mask) retired.add(i);
+}
+
+/** The IRTE index an MSI-X vector's message names, if IR is on and the message is remappable and unmasked. */
+function remappedIndex(state: MachineState, dev: number, vec: number): number | undefined {
+  const e = state.msix.tables[dev]?.[vec];
+  if (e === undefined || e.masked || !state.ir.ire) return undefined;
+  const r = remapIndex(state.ir, e);
+  return r.kind === "index" ? r.index : undefined;
+}
+
 export function coverageLabels(topology: Topology, commands: readonly Command[]): string[] {
   const labels = new Set<string>();
+  const retiredByRange = new Set<number>();
   let state = initialState(topology);
   for (const c of commands) {
     if (c.op === "msi.fire" && state.msix.tables[c.dev]?.[c.vec]?.masked === false)
       messageLabels(topology, state, c.dev, c.vec, labels);
+    if (c.op === "msi.fire" && retiredByRange.has(remappedIndex(state, c.dev, c.vec) ?? -1)) {
+      labels.add("MSI-X through an IRTE that a range invalidation at another index retired");
+    }
+    if (c.op === "iec.invalidate") noteRetired(state, c, retiredByRange);
     const outcomes = step(topology, state, c);
     const first = outcomes[0];
     if (first === undefined) break;

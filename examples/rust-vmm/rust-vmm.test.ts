@@ -67,6 +67,12 @@ describe.skipIf(!hasCargo)("examples/rust-vmm (skipped: cargo is not on PATH)", 
     expect(r.code).toBe(0);
   });
 
+  it("passes every scenario (scenarios --impl exec:)", async () => {
+    const r = await run("scenarios", "--impl", `exec:${binary}`);
+    expect(r.out).toMatch(/^(\d+) scenarios; reference \1\/\1; rust-vmm \1\/\1$/m);
+    expect(r.code).toBe(0);
+  });
+
   it("--seed-bug is caught on the linux profile and saved (fuzz --impl exec:..., exit 1)", async () => {
     const out = join(scratch, "seed-bug");
     const r = await run(

@@ -2,13 +2,13 @@
  * The `devices` profile: MSI-X vectors programmed and moved as Linux does it (compat
  * format, or remappable with SHV and one IRTE per vector when IR is on:
  * `fill_msi_msg`, semantics.md §6.5), masked and unmasked (disable_irq/enable_irq),
- * fired, handled, interleaved with IRTE rewrites and invalidations (D3, D5, D7).
+ * fired, handled, released, interleaved with IRTE rewrites and invalidations (D3, D5, D7).
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
-import { irteHex, linuxEnableIr, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
-import { invalidateGen, irteGen, msiOrdinal, msiVectorGen } from "./uniform.ts";
+import { CLEARED_IRTE, irteHex, linuxEnableIr, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
+import { invalidateGen, irteGen, msiOrdinal } from "./uniform.ts";
 import { irteVectors, msiVectors } from "./vectors.ts";
 
 export type DeviceStep =
@@ -24,6 +24,7 @@ export type DeviceStep =
   | { readonly k: "mask"; readonly dev: number; readonly vec: number; readonly masked: boolean }
   | { readonly k: "fire"; readonly dev: number; readonly vec: number }
   | { readonly k: "handle"; readonly cpu: number }
+  | { readonly k: "release"; readonly dev: number; readonly quiesced: boolean }
   | { readonly k: "raw"; readonly command: Command };
 
 /**
@@ -59,8 +60,17 @@ export function sourceIdFields(requesterId: number, form: SidForm): { svt: numbe
   return { svt: 1, sq, sid: requesterId ^ flip };
 }
 
-export function deviceSteps(topology: Topology): Gen<DeviceStep> {
-  const mv = msiVectorGen(topology);
+/**
+ * The vector a step acts on: mostly the first device's, any of its vectors (so that a
+ * run keeps coming back to one device, and a release of its IRTE block meets the entries
+ * past the block's first), sometimes any vector of any device.
+ */
+function deviceVectorGen(topology: Topology): Gen<{ dev: number; vec: number }> {
+  const all = topology.msiDevices.flatMap((d, dev) => Array.from({ length: d.vectors }, (_, vec) => ({ dev, vec })));
+  return oneof([6, elements(all.filter((v) => v.dev === 0))], [1, elements(all)]);
+}
+
+export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)): Gen<DeviceStep> {
   const cpu = int(0, topology.cpus.length - 1);
   const v = int(0, 1);
   const sid = oneof<SidForm>(
@@ -75,6 +85,16 @@ export function deviceSteps(topology: Topology): Gen<DeviceStep> {
     [5, map(mv, (f) => ({ k: "fire" as const, ...f }))],
     [3, map(cpu, (c) => ({ k: "handle" as const, cpu: c }))],
     [1, elements<DeviceStep>([{ k: "ir-on" }])],
+    [
+      1,
+      map(
+        record({ dev: oneof([3, elements([0])], [1, int(0, topology.msiDevices.length - 1)]), quiesced: bool }),
+        (f) => ({
+          k: "release" as const,
+          ...f,
+        }),
+      ),
+    ],
     [1, map(irteGen(topology), (c) => ({ k: "raw" as const, command: c }))],
     [1, map(invalidateGen(topology), (c) => ({ k: "raw" as const, command: c }))],
   );
@@ -83,6 +103,21 @@ export function deviceSteps(topology: Topology): Gen<DeviceStep> {
 /** IRTE index of an MSI-X vector under IR (indices 0 and 1 belong to the linux profile's pins). */
 export function msiIrteIndex(topology: Topology, ordinal: number): number {
   return (2 + ordinal) % topology.irtEntries;
+}
+
+/**
+ * A device's IRTEs as one block, the way Linux allocates a multi-vector block
+ * (`alloc_irte` with `irte_mask`): the aligned 2^mask entries at `index` that hold all of
+ * its vectors' entries (on the default topology each 2-vector device owns an aligned pair).
+ */
+export function deviceIrteBlock(topology: Topology, dev: number): { index: number; mask: number; entries: number[] } {
+  const first = msiOrdinal(topology, dev, 0);
+  const entries = Array.from({ length: topology.msiDevices[dev]?.vectors ?? 0 }, (_, vec) =>
+    msiIrteIndex(topology, first + vec),
+  );
+  let mask = 0;
+  while (entries.some((i) => i >>> mask !== (entries[0] ?? 0) >>> mask)) mask++;
+  return { index: ((entries[0] ?? 0) >>> mask) << mask, mask, entries };
 }
 
 export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly Command[] {
@@ -118,10 +153,45 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
           { op: "cpu.accept", cpu: step.cpu },
           { op: "cpu.eoi", cpu: step.cpu },
         ];
+      case "release":
+        return release(step.dev, step.quiesced);
       case "raw":
         return [step.command];
     }
   };
+
+  /**
+   * The driver lets go of a device's vectors under IR. Quiesced, as Linux's teardown
+   * (free_irq, then pci_free_irq_vectors): each vector masked (irq_shutdown), its message
+   * zeroed (`msi_domain_deactivate`), its IRTE cleared with its own invalidation
+   * (`intel_irq_remapping_deactivate` → `modify_irte`); then `free_irte` clears the whole
+   * block and invalidates it with one descriptor whose index mask covers it
+   * (`clear_entries`, semantics.md §4.5). Not quiesced: only that last step, while the
+   * device stays unmasked and may still signal: the stray interrupts remapping exists to
+   * block (they must fault, VT-d §9.10), and the one invalidation is all VT-d §6.5.2.7
+   * asks for, so a cached translation of any entry in the block must go with it.
+   */
+  function release(dev: number, quiesced: boolean): Command[] {
+    const block = deviceIrteBlock(topology, dev);
+    const first = msiOrdinal(topology, dev, 0);
+    const held = block.entries.map((_, vec) => vec).filter((vec) => setUp.has(first + vec));
+    if (!ir || held.length === 0) return [];
+    const out: Command[] = [];
+    for (const vec of held) {
+      setUp.delete(first + vec);
+      if (!quiesced) continue;
+      const index = block.entries[vec] ?? 0;
+      out.push(
+        { op: "msi.mask", dev, vec, masked: true },
+        { op: "msi.program", dev, vec, address: 0, data: 0 },
+        { op: "irte.write", index, irte: CLEARED_IRTE },
+        { op: "iec.invalidate", global: false, index, mask: 0 },
+      );
+    }
+    for (const index of block.entries) out.push({ op: "irte.write", index, irte: CLEARED_IRTE });
+    out.push({ op: "iec.invalidate", global: false, index: block.index, mask: block.mask });
+    return out;
+  }
 
   /** Program a vector; with IR only the IRTE changes after setup (a move never rewrites the MSI-X entry). */
   function program(step: Extract<DeviceStep, { k: "setup" | "move" }>, ordinal: number): Command[] {

@@ -77,6 +77,9 @@ export function irteHex(f: IrteFields): string {
   return formatHexWords(irteWords(f));
 }
 
+/** An IRTE as Linux leaves it when it lets go of it (`clear_entries`, `intel_irq_remapping_deactivate`): all zero. */
+export const CLEARED_IRTE = formatHexWords([0, 0, 0, 0]);
+
 export function msiCompatAddress(dest: number, destMode: 0 | 1 = 0, redirectionHint: 0 | 1 = 0): number {
   return encodeCompat({ dest, destMode, redirectionHint, deliveryMode: 0, vector: 0, trigger: 0 }).address;
 }

@@ -9,7 +9,7 @@ import type { Topology } from "../../model/topology.ts";
 import { elements, type Gen, int, map, oneof, record } from "../gen.ts";
 import { type DeviceStep, deviceDriver, deviceSteps } from "./devices.ts";
 import { type LinuxStep, linuxDriver, linuxSteps } from "./linux.ts";
-import { invalidateGen, irteGen } from "./uniform.ts";
+import { invalidateGen, irteGen, msiVectorGen } from "./uniform.ts";
 
 export type IrStep =
   | { readonly k: "pin"; readonly step: LinuxStep }
@@ -20,7 +20,7 @@ export function irSteps(topology: Topology): Gen<IrStep> {
   const raw = (g: Gen<Command>) => map(g, (command) => ({ k: "raw" as const, command }));
   return oneof<IrStep>(
     [6, map(linuxSteps(topology), (step) => ({ k: "pin" as const, step }))],
-    [4, map(deviceSteps(topology), (step) => ({ k: "msi" as const, step }))],
+    [4, map(deviceSteps(topology, msiVectorGen(topology)), (step) => ({ k: "msi" as const, step }))],
     [4, raw(irteGen(topology))],
     [3, raw(invalidateGen(topology))],
     [

@@ -127,7 +127,8 @@ export function irte(f: IrteFields): string {
 
 export const irteWrite = (index: number, f: IrteFields): Command => ({ op: "irte.write", index, irte: irte(f) });
 export const invalidateAll: Command = { op: "iec.invalidate", global: true };
-export const invalidate = (index: number): Command => ({ op: "iec.invalidate", global: false, index, mask: 0 });
+/** An index-selective IEC invalidation of the 2^mask entries aligned at `index` (VT-d §6.5.2.7). */
+export const invalidate = (index: number, mask = 0): Command => ({ op: "iec.invalidate", global: false, index, mask });
 
 /**
  * Linux's order (semantics.md D10): table address and size (SIRTP), the IRTEs, a global IEC

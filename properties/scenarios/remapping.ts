@@ -175,6 +175,24 @@ export const REMAPPING_SCENARIOS: readonly Scenario[] = [
     ),
   },
   {
+    name: "ir-range-invalidation-covers-its-block",
+    checks:
+      "an IEC invalidation with index mask 1 at index 2 covers entries 2 and 3: once both are cleared and the block invalidated, a request through entry 3 faults 0x22 (VT-d §6.5.2.7 IM; semantics.md §4.5, Linux clear_entries)",
+    topology: FOUR_CPUS,
+    steps: steps(
+      enableRemapping([
+        [2, { vector: 0x62, dest: 1 }],
+        [3, { vector: 0x63, dest: 2 }],
+      ]),
+      throughIrte(0, 3),
+      at(fire(0, 0), delivered(2, 0x63)),
+      irteWrite(2, { vector: 0, dest: 0, present: false }),
+      irteWrite(3, { vector: 0, dest: 0, present: false }),
+      invalidate(2, 1),
+      at(fire(0, 0), faulted(0x22, 3, DEV0_SID)),
+    ),
+  },
+  {
     name: "ir-level-eoi-by-rte-vector",
     checks:
       "a remapped level entry's remote IRR is cleared by an EOI matching the RTE vector, not the IRTE vector; Linux writes the pin number to the EOI register (semantics.md §1.4, §1.9, §6.3)",
