@@ -94,6 +94,21 @@ describe("explore", () => {
     expect(check(small, variant("qemu-7.2")(), misrouted, "delivery-log").ok).toBe(false);
   });
 
+  it("passes over the divergences `accept` refuses: a longer one takes their signature", () => {
+    const refused = new Set<string>();
+    const r = run("qemu-7.2", "ioapic", 4, {
+      accept: (commands, signature) => {
+        if (!signature.endsWith("ioapic.write/missing-delivery") || commands.length > 2) return true;
+        refused.add(JSON.stringify(commands));
+        return false;
+      },
+    });
+    expect(refused.size).toBeGreaterThan(0);
+    const missing = r.findings.find((f) => f.key.endsWith("ioapic.write/missing-delivery"));
+    expect(missing?.commands.length).toBe(3);
+    expect(r.findings.every((f) => !refused.has(JSON.stringify(f.commands)))).toBe(true);
+  });
+
   it("stops at the first divergence unless asked for every signature: the shortest (D18, 2 commands)", () => {
     const r = run("qemu-7.2", "ioapic", 8, { allSignatures: false });
     expect(r.depthCompleted).toBe(1);

@@ -35,6 +35,13 @@ export interface ExploreConfig {
    * state left), keeping the shortest counterexample of every signature.
    */
   readonly allSignatures: boolean;
+  /**
+   * Whether a divergence with this signature counts (a bug told apart from look-alikes that
+   * share its signature, as a campaign's triage does). A divergence it refuses is passed
+   * over, like any divergent node not expanded, and a later one may still take its
+   * signature. Default: every divergence counts.
+   */
+  readonly accept?: (commands: readonly Command[], signature: string) => boolean;
   /** Asked before each node expansion; true stops the search cleanly (`--time`). */
   readonly stop?: () => boolean;
   /** Called every few hundred expansions and after each completed depth. */
@@ -170,8 +177,9 @@ export function explore(config: ExploreConfig): ExploreResult {
     const shallow = { property, step: node.path.length, command, allowed, actual: result, history: [] };
     const key = formatSignature(signatureOf(config.variant, shallow));
     if (found.has(key)) return;
-    found.add(key);
     const commands = [...node.path, last].map((i) => alphabet[i] as Command);
+    if (config.accept !== undefined && !config.accept(commands, key)) return;
+    found.add(key);
     const r = check(topology, config.create(), commands, property);
     if (r.ok) throw new Error(`explore: ${config.variant} is not deterministic: a replay of a divergence passes`);
     findings.push({ signature: signatureOf(config.variant, r.divergence), key, commands, divergence: r.divergence });
