@@ -7,7 +7,9 @@
 import { findVariant } from "../impl/variants/index.ts";
 import { TOPOLOGIES } from "../model/topology.ts";
 import { alphabet } from "../properties/alphabet.ts";
+import { check } from "../properties/checker.ts";
 import { explore } from "../properties/explore.ts";
+import type { Bug } from "./hunt.ts";
 
 export interface ExploreBench {
   readonly variant: string;
@@ -44,4 +46,28 @@ export function exploreBench(variantName: string, timeMs: number, depth = 12): E
     statesPerSecond: r.states / seconds,
     shortest,
   };
+}
+
+/**
+ * The shortest counterexample of each of a bug's `op/difference` signatures on the small
+ * topology's ioapic alphabet, up to `depth`, counting only sequences its fixing variant
+ * passes, as the hunt's triage does (D20 apart from its D8 look-alikes, which share its
+ * signatures and which irqfd-cache does not fix).
+ */
+export function shortestOfBug(bug: Bug, depth: number): ReadonlyMap<string, number> {
+  const topology = TOPOLOGIES.small;
+  const v = findVariant(bug.variant);
+  const fix = bug.fixedBy === undefined ? undefined : findVariant(bug.fixedBy);
+  if (topology === undefined || v === undefined) throw new Error(bug.variant);
+  const r = explore({
+    topology,
+    alphabet: alphabet("ioapic", topology),
+    create: v.create,
+    variant: v.name,
+    property: bug.property,
+    depth,
+    allSignatures: true,
+    accept: (commands) => fix === undefined || check(topology, fix.create(), commands, bug.property).ok,
+  });
+  return new Map(r.findings.map((f) => [`${f.signature.op}/${f.signature.difference}`, f.commands.length]));
 }

@@ -35,6 +35,8 @@ export interface Hunt {
   readonly length: number;
   /** Its `op/difference` signature, one of the bug's ("" when not found). */
   readonly signature: string;
+  /** The shrunk counterexample (empty when not found). */
+  readonly commands: readonly Command[];
 }
 
 export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt {
@@ -76,16 +78,17 @@ export function hunt(bug: Bug, seed: number, cap: number, guided: boolean): Hunt
       ...(fix === undefined ? {} : { triage }),
     });
     const f = r.findings.find((x) => shows(x.signature));
-    if (f === undefined) return { runs: null, ms: ms + r.elapsedMs, length: 0, signature: "" };
+    if (f === undefined) return { runs: null, ms: ms + r.elapsedMs, length: 0, signature: "", commands: [] };
     if (f.classification?.status !== "look-alike")
       return {
         runs: f.run + 1,
         ms: ms + f.msToFind,
         length: f.commands.length,
         signature: `${f.signature.op}/${f.signature.difference}`,
+        commands: f.commands,
       };
     ms += r.elapsedMs;
     first = f.run + 1;
   }
-  return { runs: null, ms, length: 0, signature: "" };
+  return { runs: null, ms, length: 0, signature: "", commands: [] };
 }
