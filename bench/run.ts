@@ -38,7 +38,7 @@ const budget = quick
       throughputRuns: 1500,
       topologyRuns: 1500,
       rounds: 5,
-      seeds: 30,
+      seeds: 100,
       deepSeeds: 10,
       runCap: 20_000,
       deepCap: 100_000,
@@ -155,11 +155,13 @@ if (section("time-to-find")) {
   );
   say();
   say(
-    `Runs to the first run that shows the bug, median (min–max) over the seeds; a seed that did not find it counts as ∞. Seconds are wall and CPU time to that run, over the seeds that found it. runs ×: unguided median runs over guided. shrunk lengths: over the seeds that found it, each length with its count, followed by the difference where the signature is not the first one named. explorer: the shortest counterexample of each signature on the small topology's ioapic alphabet, where the explorer section ran and reaches it; for a bug with a fixing variant (D20), the shortest that variant passes, searched to depth ${budget.bugExploreDepth}.`,
+    `Runs to the first run that shows the bug, median (min–max) over the seeds; a seed that did not find it counts as ∞. Seconds are wall and CPU time to that run, over the seeds that found it. runs ×: unguided median runs over guided. sooner/later/same: seeds on which the guided campaign found the bug in fewer, more or as many runs as the unguided one with the same seed (its fresh runs are the unguided campaign's runs). shrunk lengths: over the seeds that found it, each length with its count, followed by the difference where the signature is not the first one named. explorer: the shortest counterexample of each signature on the small topology's ioapic alphabet, where the explorer section ran and reaches it; for a bug with a fixing variant (D20), the shortest that variant passes, searched to depth ${budget.bugExploreDepth}.`,
   );
   say();
-  say("| divergence | variant | profile | mode | found | runs | wall s | CPU s | runs × | shrunk lengths | explorer |");
-  say("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+  say(
+    "| divergence | variant | profile | mode | found | runs | wall s | CPU s | runs × | sooner/later/same | shrunk lengths | explorer |",
+  );
+  say("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
   for (const bug of documentedBugs()) {
     const deep = bug.divergence === "D8" || bug.divergence === "D20";
     const cap = deep ? budget.deepCap : budget.runCap;
@@ -175,10 +177,17 @@ if (section("time-to-find")) {
       })
       .filter((x) => x !== undefined)
       .join(", ");
+    // Both Infinity (neither found it) counts as the same.
+    const paired = (sign: number) =>
+      guided.runsPerSeed.filter((g, i) => {
+        const u = unguided.runsPerSeed[i] ?? 0;
+        return (u === g ? 0 : Math.sign(u - g)) === sign;
+      }).length;
+    const pairs = `${paired(1)}/${paired(-1)}/${paired(0)}`;
     for (const t of [unguided, guided]) {
       const times = t.runs.median / guided.runs.median;
       say(
-        `| ${bug.divergence} ${bug.signatures.join(", ")} | ${bug.variant} | ${bug.profile} | ${t.guided ? "guided" : "unguided"} | ${t.found}/${t.seeds} | ${range(t.runs)} | ${range(t.wallSeconds, 2)} | ${range(t.cpuSeconds, 2)} | ${t.guided ? "" : Number.isFinite(times) ? f(times, 1) : `> ${f(cap / guided.runs.median, 1)}`} | ${tally(t.shrunkLengths)} | ${bfs || "-"} |`,
+        `| ${bug.divergence} ${bug.signatures.join(", ")} | ${bug.variant} | ${bug.profile} | ${t.guided ? "guided" : "unguided"} | ${t.found}/${t.seeds} | ${range(t.runs)} | ${range(t.wallSeconds, 2)} | ${range(t.cpuSeconds, 2)} | ${t.guided ? "" : Number.isFinite(times) ? f(times, 1) : `> ${f(cap / guided.runs.median, 1)}`} | ${t.guided ? pairs : ""} | ${tally(t.shrunkLengths)} | ${bfs || "-"} |`,
       );
     }
   }

@@ -48,6 +48,8 @@ export interface TimeToFind {
   readonly found: number;
   /** Over every seed; a seed that did not find the bug counts as Infinity (median "> cap"). */
   readonly runs: Stat;
+  /** Runs per seed, seed 1 first (Infinity where not found): for paired comparisons. */
+  readonly runsPerSeed: readonly number[];
   readonly wallSeconds: Stat;
   readonly cpuSeconds: Stat;
   /**
@@ -83,6 +85,7 @@ export async function timeToFind(bug: Bug, guided: boolean, seeds: number, cap: 
     cap,
     found: lengths.length,
     runs: stat(runs),
+    runsPerSeed: runs,
     wallSeconds: stat(wall),
     cpuSeconds: stat(cpu),
     shrunkLengths: lengths,
