@@ -14,7 +14,7 @@ import type { ImplementationFactory } from "./implementation.ts";
 import type { Profile } from "./profiles/index.ts";
 import { profileRun } from "./profiles/run.ts";
 import type { StillFails } from "./shrink.ts";
-import { searchShorter, shrinkThenSearch } from "./shrink-search.ts";
+import { searchBudget, searchShorter, shrinkThenSearch } from "./shrink-search.ts";
 import { type Classification, findingKey, formatSignature, type Signature, signatureOf } from "./signature.ts";
 
 export interface CampaignOptions {
@@ -198,7 +198,8 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
 /**
  * Shrinks a diverging sequence while it diverges with the same signature (the variant
  * name is not part of the comparison: only what kind of divergence it is), then searches
- * its neighbourhood for a shorter one (shrink-search.ts).
+ * its neighbourhood for a shorter one (shrink-search.ts), expanding at most `budget`
+ * nodes (a campaign's: `searchBudget` of the run it met the divergence at; else the most).
  */
 export function shrinkToSignature(
   topology: Topology,
@@ -207,6 +208,7 @@ export function shrinkToSignature(
   sequence: readonly Command[],
   signature: Signature,
   keep?: { readonly triage: Triager; readonly classification: Classification },
+  budget?: number,
 ): Command[] {
   const same = (d: Divergence) => {
     const s = signatureOf(signature.variant, d);
@@ -222,7 +224,7 @@ export function shrinkToSignature(
     return { fails: same(r.divergence) && sameClass(candidate, step), step };
   };
   return shrinkThenSearch(sequence, stillFails, (greedy) =>
-    searchShorter(greedy, { topology, create, property, signature }, stillFails),
+    searchShorter(greedy, { topology, create, property, signature }, stillFails, budget),
   );
 }
 
@@ -238,7 +240,15 @@ function shrinkFinding(
   msToFind: number,
 ): Finding {
   const keep = o.triage === undefined || classification === null ? undefined : { triage: o.triage, classification };
-  const commands = shrinkToSignature(o.topology, o.create, o.property, sequence, signature, keep);
+  const commands = shrinkToSignature(
+    o.topology,
+    o.create,
+    o.property,
+    sequence,
+    signature,
+    keep,
+    searchBudget(run + 1),
+  );
   const final = check(o.topology, o.create(), commands, o.property);
   // The shrunk finding may need fewer fixes to explain than the run it came from.
   const shrunkClass =

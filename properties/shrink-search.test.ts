@@ -5,7 +5,7 @@ import { builtinTopology, defaultTopology } from "../model/topology.ts";
 import { shrinkToSignature } from "./campaign.ts";
 import { check } from "./checker.ts";
 import { type StillFails, shrink } from "./shrink.ts";
-import { neighbourhood, searchAlphabets, searchShorter, shrinkThenSearch } from "./shrink-search.ts";
+import { neighbourhood, searchAlphabets, searchBudget, searchShorter, shrinkThenSearch } from "./shrink-search.ts";
 import { type Signature, signatureOf } from "./signature.ts";
 
 const w = (reg: number, value: number): Command => ({ op: "ioapic.write", reg, value });
@@ -65,6 +65,14 @@ describe("the neighbourhood a shorter counterexample is searched in", () => {
       [pin5, line, pin10, eoi],
     ]);
     expect(searchAlphabets([pin5, eoi])).toEqual([[pin5, eoi]]);
+  });
+});
+
+describe("a campaign's search budget", () => {
+  it("is five nodes per run it took to meet the divergence, from 3,000 up to 20,000", () => {
+    expect(searchBudget(1)).toBe(3000);
+    expect(searchBudget(1138)).toBe(5690);
+    expect(searchBudget(4186)).toBe(20_000);
   });
 });
 

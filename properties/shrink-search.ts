@@ -52,6 +52,20 @@ const SEARCH_MAX_LENGTH = 10;
  */
 const SEARCH_MAX_EXPANSIONS = 20_000;
 
+/** The least a campaign's search may expand, however soon it met the divergence. */
+const SEARCH_MIN_EXPANSIONS = 3000;
+
+/**
+ * A campaign's search budget for a divergence first met at run `runs`: five nodes per run
+ * it took, within [SEARCH_MIN_EXPANSIONS, SEARCH_MAX_EXPANSIONS]. Shrinking effort follows
+ * how rare the divergence is: D20, met after thousands of runs, gets the whole budget; an
+ * 8-command divergence met every thousand runs (D7 on msi-direct) is not worth 30 s of a
+ * campaign, and will be met again. Deterministic, as the run a divergence is met at is.
+ */
+export function searchBudget(runs: number): number {
+  return Math.min(SEARCH_MAX_EXPANSIONS, Math.max(SEARCH_MIN_EXPANSIONS, 5 * runs));
+}
+
 /** The explorer's limit on alphabet indices (a path is a byte array). */
 const ALPHABET_MAX = 256;
 
@@ -128,7 +142,12 @@ export function searchAlphabets(commands: readonly Command[]): Command[][] {
  * diverges with the target's signature and still fails the same way (`stillFails`: the
  * triage class too), if it is shorter than `commands`; else `commands`.
  */
-export function searchShorter(commands: readonly Command[], target: SearchTarget, stillFails: StillFails): Command[] {
+export function searchShorter(
+  commands: readonly Command[],
+  target: SearchTarget,
+  stillFails: StillFails,
+  budget = SEARCH_MAX_EXPANSIONS,
+): Command[] {
   if (commands.length < 2 || commands.length > SEARCH_MAX_LENGTH) return [...commands];
   // A crash or hang is not searched for: it would end the search at the first sequence reaching it.
   if (target.signature.difference.startsWith("implementation-")) return [...commands];
@@ -137,7 +156,7 @@ export function searchShorter(commands: readonly Command[], target: SearchTarget
   let shorter: readonly Command[] | null = null;
   let expansions = 0;
   for (const alphabet of searchAlphabets(commands)) {
-    if (alphabet.length > ALPHABET_MAX || expansions > SEARCH_MAX_EXPANSIONS) break;
+    if (alphabet.length > ALPHABET_MAX || expansions > budget) break;
     try {
       explore({
         topology: target.topology,
@@ -154,7 +173,7 @@ export function searchShorter(commands: readonly Command[], target: SearchTarget
           return true;
         },
         // Breadth-first: the first sequence accepted is a shortest one over this alphabet.
-        stop: () => shorter !== null || ++expansions > SEARCH_MAX_EXPANSIONS,
+        stop: () => shorter !== null || ++expansions > budget,
       });
     } catch (e) {
       // The implementation crashed or hung on a sequence of the search: the greedy result stands.
