@@ -109,6 +109,13 @@ describe("explore", () => {
     expect(r.findings.every((f) => !refused.has(JSON.stringify(f.commands)))).toBe(true);
   });
 
+  it("stops at the first divergence `accept` takes, when not asked for every signature", () => {
+    const r = run("qemu-7.2", "ioapic", 4, { allSignatures: false, accept: (commands) => commands.length > 2 });
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]?.commands).toHaveLength(3);
+    expect(r.depthCompleted).toBe(2);
+  });
+
   it("stops at the first divergence unless asked for every signature: the shortest (D18, 2 commands)", () => {
     const r = run("qemu-7.2", "ioapic", 8, { allSignatures: false });
     expect(r.depthCompleted).toBe(1);

@@ -168,21 +168,25 @@ export function explore(config: ExploreConfig): ExploreResult {
     impl.reset(topology);
     for (const i of path) impl.apply(alphabet[i] as Command);
   };
-  /** A divergence: classified from what was allowed, replayed by `check` when its signature is new. */
-  const record = (node: Node, last: number, result: StepResult): void => {
+  /**
+   * A divergence: classified from what was allowed, replayed by `check` when its signature is
+   * new. False when `accept` refused it (the search goes on as if it had not been met).
+   */
+  const record = (node: Node, last: number, result: StepResult): boolean => {
     const command = alphabet[last] as Command;
     const allowed = node.refs.flatMap((s) =>
       step(topology, s, command).map((o) => ({ observations: o.observations, visible: visible(o.next) })),
     );
     const shallow = { property, step: node.path.length, command, allowed, actual: result, history: [] };
     const key = formatSignature(signatureOf(config.variant, shallow));
-    if (found.has(key)) return;
+    if (found.has(key)) return true;
     const commands = [...node.path, last].map((i) => alphabet[i] as Command);
-    if (config.accept !== undefined && !config.accept(commands, key)) return;
+    if (config.accept !== undefined && !config.accept(commands, key)) return false;
     found.add(key);
     const r = check(topology, config.create(), commands, property);
     if (r.ok) throw new Error(`explore: ${config.variant} is not deterministic: a replay of a divergence passes`);
     findings.push({ signature: signatureOf(config.variant, r.divergence), key, commands, divergence: r.divergence });
+    return true;
   };
   /** Back to the state of `node` (digest `here`) after `command`: undo it if that works, else replay. */
   const back = (node: Node, here: string, command: Command): void => {
@@ -207,8 +211,7 @@ export function explore(config: ExploreConfig): ExploreResult {
       at = digestOf(impl);
       const after = advance(topology, property, node.refs, command, result);
       if (after === null) {
-        record(node, i, result);
-        if (!config.allSignatures) return false;
+        if (record(node, i, result) && !config.allSignatures) return false;
         continue;
       }
       const key = pairKey(after.digests, at);
