@@ -8,7 +8,7 @@ import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
 import { CLEARED_IRTE, irteHex, linuxEnableIr, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
-import { invalidateGen, irteGen, msiOrdinal } from "./uniform.ts";
+import { allMsiVectors, invalidateGen, irteGen, msiOrdinal } from "./uniform.ts";
 import { irteVectors, msiVectors } from "./vectors.ts";
 
 export type DeviceStep =
@@ -66,7 +66,7 @@ export function sourceIdFields(requesterId: number, form: SidForm): { svt: numbe
  * past the block's first), sometimes any vector of any device.
  */
 function deviceVectorGen(topology: Topology): Gen<{ dev: number; vec: number }> {
-  const all = topology.msiDevices.flatMap((d, dev) => Array.from({ length: d.vectors }, (_, vec) => ({ dev, vec })));
+  const all = allMsiVectors(topology);
   return oneof([6, elements(all.filter((v) => v.dev === 0))], [1, elements(all)]);
 }
 

@@ -58,8 +58,13 @@ export function msiOrdinal(topology: Topology, dev: number, vec: number): number
   return n + vec;
 }
 
+/** Every MSI-X vector of the topology, device by device. */
+export function allMsiVectors(topology: Topology): { dev: number; vec: number }[] {
+  return topology.msiDevices.flatMap((d, dev) => Array.from({ length: d.vectors }, (_, vec) => ({ dev, vec })));
+}
+
 export function msiVectorGen(topology: Topology): Gen<{ dev: number; vec: number }> {
-  const all = topology.msiDevices.flatMap((d, dev) => Array.from({ length: d.vectors }, (_, vec) => ({ dev, vec })));
+  const all = allMsiVectors(topology);
   return oneof([3, elements(all.slice(0, 1))], [1, elements(all)]);
 }
 
