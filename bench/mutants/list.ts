@@ -1,0 +1,288 @@
+/**
+ * One-line bugs planted in impl/, each one a mistake a QEMU or KVM developer could make in
+ * the function it names, to judge how well a campaign of fixed budget finds realistic bugs
+ * (the generators' reach, the guidance). `from` must occur exactly once in `file`
+ * (mutants.test.ts holds it); `variant` is one whose path runs the changed line.
+ *
+ * Each mutant says what the guest must do to expose it, so that a survivor points at the
+ * input a generator never produces. Left out, because no guest can tell them apart from
+ * the reference: a lowest-priority pick of another vCPU of the set (any is allowed); the
+ * EOI register comparing only bits 7:0 (that is the IOxAPIC's behaviour, which the
+ * reference follows; QEMU compares all 32: semantics.md §1 table); irqfd_inject without a
+ * cached entry (every GSI has a route from realize on).
+ */
+export interface Mutant {
+  readonly id: string;
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+  readonly variant: string;
+  /** The bug, and what exposes it. */
+  readonly bug: string;
+}
+
+const IOMMU = "impl/qemu/intel-iommu.ts";
+const IOAPIC = "impl/qemu/ioapic.ts";
+const KVM = "impl/kvm/kvm.ts";
+const ACCEL = "impl/qemu/kvm-accel.ts";
+const CACHE = "impl/qemu/route-cache.ts";
+const MSIX = "impl/qemu/msix-device.ts";
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    id: "irte-index-bound",
+    file: IOMMU,
+    from: "if (index >= this.intrSize)",
+    to: "if (index > this.intrSize)",
+    variant: "irqfd-cache",
+    bug: "vtd_irte_get: the index one past the table passes (a request at exactly IRTA.S entries)",
+  },
+  {
+    id: "irta-size",
+    file: IOMMU,
+    from: "this.intrSize = 2 ** (sizeLog2 + 1);",
+    to: "this.intrSize = 2 ** sizeLog2;",
+    variant: "irqfd-cache",
+    bug: "SIRTP: IRTA.S read as log2 of the entries instead of log2 minus one (half the table faults 0x21)",
+  },
+  {
+    id: "subhandle-ignored",
+    file: IOMMU,
+    from: "const index = req.subhandleValid ? (req.handle + get32(origin.data, MsiData.subhandle)) & 0xffff : req.handle;",
+    to: "const index = req.handle;",
+    variant: "irqfd-cache",
+    bug: "SHV = 1: the subhandle in the data word is not added to the handle (multi-vector MSI through one handle)",
+  },
+  {
+    id: "shv-reserved-inverted",
+    file: IOMMU,
+    from: "if (req.subhandleValid && get32(origin.data, MsiData.high) !== 0)",
+    to: "if (!req.subhandleValid && get32(origin.data, MsiData.high) !== 0)",
+    variant: "irqfd-cache",
+    bug: "the data[31:16] reserved check applied when SHV = 0 instead of SHV = 1",
+  },
+  {
+    id: "fpd-ignored",
+    file: IOMMU,
+    from: "const qualified = doFault && getField(irte, Irte.fpd) === 0;",
+    to: "const qualified = doFault;",
+    variant: "irqfd-cache",
+    bug: "qualified faults recorded although the IRTE sets FPD",
+  },
+  {
+    id: "sq-mask-table",
+    file: IOMMU,
+    from: "[0, 0b100, 0b110, 0b111]",
+    to: "[0, 0b001, 0b011, 0b111]",
+    variant: "qemu-8.2",
+    bug: "SVT = 01b: SQ masks the function number from the wrong end (source IDs differing in the low bits)",
+  },
+  {
+    id: "svt-bus-range-exclusive",
+    file: IOMMU,
+    from: "return bus >= min && bus <= max;",
+    to: "return bus >= min && bus < max;",
+    variant: "irqfd-cache",
+    bug: "SVT = 10b: the end bus of the range is excluded",
+  },
+  {
+    id: "irte-xapic-dest",
+    file: IOMMU,
+    from: "const dest = this.intrEime ? getField(irte, Irte.dest) : getField(irte, Irte.xapicDest);",
+    to: "const dest = this.intrEime ? getField(irte, Irte.dest) : getField(irte, Irte.dest) & 0xff;",
+    variant: "irqfd-cache",
+    bug: "xAPIC mode (EIME = 0): the destination read from IRTE bits 39:32 instead of 47:40",
+  },
+  {
+    id: "irte-rh-dropped",
+    file: IOMMU,
+    from: "(getField(irte, Irte.redirectionHint) << 3) |",
+    to: "0 |",
+    variant: "irqfd-cache",
+    bug: "x86_iommu_irq_to_msi_message drops the IRTE's redirection hint (RH = 1 logical destinations)",
+  },
+  {
+    id: "irte-dm-dropped",
+    file: IOMMU,
+    from: "(getField(irte, Irte.destMode) << 2)) >>>",
+    to: "0) >>>",
+    variant: "irqfd-cache",
+    bug: "x86_iommu_irq_to_msi_message drops the destination mode (a logical IRTE delivered as physical)",
+  },
+  {
+    id: "irte-trigger-bit",
+    file: IOMMU,
+    from: "(getField(irte, Irte.trigger) << 15)) >>>",
+    to: "(getField(irte, Irte.trigger) << 14)) >>>",
+    variant: "irqfd-cache",
+    bug: "the IRTE's trigger mode put in data bit 14 (level assert) instead of 15 (every remapped interrupt edge)",
+  },
+  {
+    id: "compat-eime",
+    file: "impl/patches/compat-format-vtd.ts",
+    from: "if (this.cfi && !this.intrEime)",
+    to: "if (this.cfi)",
+    variant: "irqfd-cache",
+    bug: "a compatibility-format request passes with CFI set although EIME is set (VT-d 5.1.2.1)",
+  },
+  {
+    id: "fixup-without-sid",
+    file: ACCEL,
+    from: "const r = this.iommu.vtd_interrupt_remap_msi(msi, sid, false);",
+    to: "const r = this.iommu.vtd_interrupt_remap_msi(msi, null, false);",
+    variant: "irqfd-cache",
+    bug: "kvm_arch_fixup_msi_route translates without the requester ID: a KVM route skips the SID check",
+  },
+  {
+    id: "ext-dest-shift",
+    file: ACCEL,
+    from: "addressHi: ((msi.addressLo >>> 5) & 0x7f) << 8,",
+    to: "addressHi: ((msi.addressLo >>> 5) & 0x7f) << 7,",
+    variant: "irqfd-cache",
+    bug: "kvm_swizzle_msi_ext_dest_id shifts the extended destination ID one bit short (APIC IDs above 255)",
+  },
+  {
+    id: "ext-dest-remappable",
+    file: ACCEL,
+    from: "if (!this.topology.extDestId || ext === 0 || (ext & 1) === 1 || msi.addressHi !== 0) return msi;",
+    to: "if (!this.topology.extDestId || ext === 0 || msi.addressHi !== 0) return msi;",
+    variant: "irqfd-cache",
+    bug: "kvm_swizzle_msi_ext_dest_id swizzles a remappable-format address too (bit 4 set, IR off)",
+  },
+  {
+    id: "route-update-ignores-data",
+    file: ACCEL,
+    from: "old.data === msi.data",
+    to: "old.addressLo === msi.addressLo",
+    variant: "qemu-8.2",
+    bug: "kvm_update_routing_entry treats an entry with the same address as unchanged (a new vector is never pushed)",
+  },
+  {
+    id: "set-irq-level-0",
+    file: KVM,
+    from: "if (level === 1 && r !== undefined) this.kvm_set_msi(r);",
+    to: "if (r !== undefined) this.kvm_set_msi(r);",
+    variant: "irqfd-cache",
+    bug: "kvm_set_msi does not ignore level 0: an edge pin's 1-then-0 delivers twice",
+  },
+  {
+    id: "decode-level-bit",
+    file: "impl/kvm/routing.ts",
+    from: "trigger: get32(route.data, MsiData.trigger) as 0 | 1,",
+    to: "trigger: get32(route.data, MsiData.level) as 0 | 1,",
+    variant: "irqfd-cache",
+    bug: "kvm_set_msi_irq reads the trigger mode from the level-assert bit",
+  },
+  {
+    id: "irqfd-cache-not-refreshed",
+    file: KVM,
+    from: "for (const fd of this.irqfds.values()) fd.cached = this.routes.get(fd.gsi) ?? null;",
+    to: "",
+    variant: "qemu-8.2",
+    bug: "kvm_irq_routing_update skips irqfd_update: an irqfd keeps the route it was assigned with",
+  },
+  {
+    id: "scan-one-vcpu",
+    file: KVM,
+    from: "for (let cpu = 0; cpu < this.apics.length; cpu++) this.vcpu_scan_ioapic(cpu);",
+    to: "this.vcpu_scan_ioapic(0);",
+    variant: "irqfd-cache",
+    bug: "the scan-ioapic request reaches only vCPU 0: other vCPUs keep a stale EOI-exit bitmap",
+  },
+  {
+    id: "edge-latch-while-masked",
+    file: IOAPIC,
+    from: "} else if (level && !this.masked(pin)) {",
+    to: "} else if (level) {",
+    variant: "qemu-8.2",
+    bug: "ioapic_set_irq latches an edge on a masked pin (delivered at unmask)",
+  },
+  {
+    id: "no-coalesce",
+    file: IOAPIC,
+    from: "if (coalesce) continue;",
+    to: "",
+    variant: "irqfd-cache",
+    bug: "ioapic_service injects a level pin again while Remote IRR is set",
+  },
+  {
+    id: "rte-ro-bits-writable",
+    file: IOAPIC,
+    from: "this.low[pin] = (((this.low[pin] ?? 0) & ~RTE_LOW_RO_MASK) | ro) >>> 0;",
+    to: "this.low[pin] = (this.low[pin] ?? 0) >>> 0;",
+    variant: "irqfd-cache",
+    bug: "an RTE write stores Remote IRR and Delivery Status as written (read-only bits)",
+  },
+  {
+    id: "ioapic-id-width",
+    file: IOAPIC,
+    from: "this.id = (val >>> 24) & 0xf;",
+    to: "this.id = (val >>> 24) & 0xff;",
+    variant: "irqfd-cache",
+    bug: "the IOAPIC ID register keeps 8 bits instead of 4",
+  },
+  {
+    id: "eoi-no-reservice",
+    file: IOAPIC,
+    from: "if (!this.masked(pin) && this.irrBit(pin)) this.ioapic_service();",
+    to: "if (!this.masked(pin) && !this.irrBit(pin)) this.ioapic_service();",
+    variant: "irqfd-cache",
+    bug: "ioapic_eoi_broadcast does not re-service a level line still asserted at EOI",
+  },
+  {
+    id: "arb-register",
+    file: IOAPIC,
+    from: "if (this.ioregsel === IOREGSEL.ID || this.ioregsel === IOREGSEL.ARB)",
+    to: "if (this.ioregsel === IOREGSEL.ID)",
+    variant: "irqfd-cache",
+    bug: "a read of the arbitration register returns 0 instead of the ID",
+  },
+  {
+    id: "cache-same-msi-data",
+    file: CACHE,
+    from: "a.addressLo === b.addressLo && a.addressHi === b.addressHi && a.data === b.data",
+    to: "a.addressLo === b.addressLo && a.addressHi === b.addressHi",
+    variant: "irqfd-cache",
+    bug: "the route cache compares a source by address only: a vector change keeps the old route",
+  },
+  {
+    id: "cache-range-invalidation",
+    file: CACHE,
+    from: "e.cookie >>> mask === index >>> mask",
+    to: "e.cookie === index",
+    variant: "irqfd-cache",
+    bug: "an IEC invalidation detaches only its base index, not the 2^IM entries it covers",
+  },
+  {
+    id: "cache-global-invalidation",
+    file: CACHE,
+    from: "const covered = global || (e.cookie !== null && e.cookie >>> mask === index >>> mask);",
+    to: "const covered = e.cookie !== null && e.cookie >>> mask === index >>> mask;",
+    variant: "irqfd-cache",
+    bug: "a global IEC invalidation detaches only the entries at index 0",
+  },
+  {
+    id: "msix-pending-kept",
+    file: MSIX,
+    from: "      v.pending = false;\n      this.msix_notify(v);",
+    to: "      this.msix_notify(v);",
+    variant: "irqfd-cache",
+    bug: "an unmask sends the pending message but leaves the PBA bit set",
+  },
+  {
+    id: "msix-mask-keeps-irqfd",
+    file: MSIX,
+    from: "  protected msix_vector_mask(v: MsixVector): void {\n    this.deassignIrqfd(v);",
+    to: "  protected msix_vector_mask(v: MsixVector): void {",
+    variant: "irqfd-cache",
+    bug: "the mask notifier leaves the irqfd assigned: a masked vector is still injected",
+  },
+  {
+    id: "virtio-unmask-data",
+    file: MSIX,
+    from: "if (msg.addressLo !== c.addressLo || msg.addressHi !== c.addressHi || msg.data !== c.data) {",
+    to: "if (msg.addressLo !== c.addressLo || msg.addressHi !== c.addressHi) {",
+    variant: "qemu-8.2",
+    bug: "virtio_pci_one_vector_unmask compares the cached message by address only: a new vector is not pushed",
+  },
+];
