@@ -4,24 +4,28 @@
  * whose generator never reaches its interesting case is hollow; these labels say how
  * often each case is reached.
  */
-import { getField } from "../model/bits.ts";
-import type { Command } from "../model/commands.ts";
+import { get32, getField } from "../model/bits.ts";
+import { type Command, IOREGSEL } from "../model/commands.ts";
 import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
-import { decodeCompat, decodeRemappable, isRemappable } from "../model/msi.ts";
+import { decodeCompat, decodeRemappable, isRemappable, MsiData } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
 
 /**
  * What an MSI-X message about to be sent exercises: the fields VT-d's source-ID check
  * decides on (SVT, and SQ where the IRTE's SID differs from the requester only in the
  * function bits it masks, VT-d §9.10), the redirection hint and lowest priority in the
- * IRTE or in the compatibility-format message, destinations above APIC ID 255.
+ * IRTE or in the compatibility-format message, destinations above APIC ID 255, the
+ * subhandle and the reserved data bits of a remappable message (VT-d §5.1.2.2).
  */
 function messageLabels(topology: Topology, state: MachineState, dev: number, vec: number, labels: Set<string>): void {
   const e = state.msix.tables[dev]?.[vec];
   const requesterId = topology.msiDevices[dev]?.requesterId ?? 0;
   if (e === undefined) return;
   if (state.ir.ire && isRemappable(e.address)) {
+    const shv = decodeRemappable(e.address).subhandleValid;
+    if (shv && get32(e.data, MsiData.subhandle) !== 0) labels.add("remapped MSI with a subhandle");
+    if (get32(e.data, MsiData.high) !== 0) labels.add(`remapped MSI with data[31:16] set, SHV=${shv ? 1 : 0}`);
     const irte = irteAt(state.ir, decodeRemappable(e.address).handle);
     if (getField(irte, Irte.present) === 0) return;
     const svt = getField(irte, Irte.svt);
@@ -38,6 +42,7 @@ function messageLabels(topology: Topology, state: MachineState, dev: number, vec
     return;
   }
   const m = decodeCompat(e, topology.extDestId);
+  if (m.dest > 0xff && m.destMode === 0) labels.add("compatibility MSI with an extended destination ID");
   if (m.redirectionHint === 1) labels.add("compatibility MSI with RH=1");
   if (m.deliveryMode === 1) labels.add("compatibility lowest-priority MSI");
 }
@@ -76,6 +81,7 @@ export function coverageLabels(topology: Topology, commands: readonly Command[])
       labels.add("MSI-X through an IRTE that a range invalidation at another index retired");
     }
     if (c.op === "iec.invalidate") noteRetired(state, c, retiredByRange);
+    if (c.op === "ioapic.read" && c.reg < IOREGSEL.REDTBL_BASE) labels.add("read of a register other than an RTE");
     const outcomes = step(topology, state, c);
     const first = outcomes[0];
     if (first === undefined) break;

@@ -20,6 +20,13 @@ export type DeviceStep =
       readonly cpu: number;
       readonly v: number;
       readonly sid: SidForm;
+      /**
+       * Under IR, the message names the device's IRTE block with SHV and the vector's
+       * offset as subhandle, as Linux programs a multi-vector PCI MSI (one `alloc_irte`
+       * block, `fill_msi_msg` with `sub_handle`); otherwise the vector's own entry with
+       * subhandle 0, as for MSI-X. Both name the same IRTE (VT-d §5.1.2.2).
+       */
+      readonly block?: boolean;
     }
   | { readonly k: "mask"; readonly dev: number; readonly vec: number; readonly masked: boolean }
   | { readonly k: "fire"; readonly dev: number; readonly vec: number }
@@ -79,7 +86,17 @@ export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)):
     [2, elements<SidForm>(["masked", "masked-1", "masked-2", "mismatch", "mismatch-1", "mismatch-2"])],
   );
   return oneof<DeviceStep>(
-    [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "setup" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
+    [
+      3,
+      map(record({ mv, cpu, v, sid, block: oneof([3, elements([false])], [1, elements([true])]) }), (f) => ({
+        k: "setup" as const,
+        ...f.mv,
+        cpu: f.cpu,
+        v: f.v,
+        sid: f.sid,
+        block: f.block,
+      })),
+    ],
     [3, map(record({ mv, cpu, v, sid }), (f) => ({ k: "move" as const, ...f.mv, cpu: f.cpu, v: f.v, sid: f.sid }))],
     [3, map(record({ mv, masked: bool }), (f) => ({ k: "mask" as const, ...f.mv, masked: f.masked }))],
     [5, map(mv, (f) => ({ k: "fire" as const, ...f }))],
@@ -216,7 +233,12 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
       },
       { op: "iec.invalidate", global: false, index, mask: 0 },
     ];
-    if (setup) out.push({ op: "msi.program", dev, vec, address: msiRemappableAddress(index, true), data: 0 });
+    if (setup) {
+      const base = deviceIrteBlock(topology, dev).index;
+      const sub = index - base;
+      const named = step.block === true && sub >= 0 ? { handle: base, data: sub } : { handle: index, data: 0 };
+      out.push({ op: "msi.program", dev, vec, address: msiRemappableAddress(named.handle, true), data: named.data });
+    }
     return out;
   }
 }

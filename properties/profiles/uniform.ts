@@ -42,13 +42,22 @@ function pick(pool: readonly [number, number], choice: number, level: boolean): 
   return (choice < 2 ? pool[choice] : illegalVectors(level)[choice - 2]) ?? 0;
 }
 
-/** A destination: an APIC ID of the topology, the physical broadcast, or a logical bitmap. */
+/**
+ * A destination: an APIC ID of the topology, the physical broadcast, or a logical bitmap;
+ * with KVM's extended destination ID (semantics.md §3.3, §6.6), now and then an APIC ID
+ * with bit 8 set, carried in a compatibility-format address's bits 11:5. Where every APIC
+ * ID is below 256 it names no vCPU, so a swizzle that moves those bits wrong shows as a
+ * delivery to a vCPU that exists, or as a route KVM refuses.
+ */
 export function destGen(topology: Topology): Gen<{ dest: number; destMode: 0 | 1 }> {
   const ids = topology.cpus.map((c) => c.apicId);
   return oneof<{ dest: number; destMode: 0 | 1 }>(
     [6, map(elements(ids), (dest) => ({ dest, destMode: 0 as const }))],
     [1, map(elements([0xff]), (dest) => ({ dest, destMode: 0 as const }))],
     [2, map(int(1, 15), (dest) => ({ dest, destMode: 1 as const }))],
+    ...(topology.extDestId
+      ? [[1, map(elements(ids), (id) => ({ dest: (id | 0x100) >>> 0, destMode: 0 as const }))] as const]
+      : []),
   );
 }
 
@@ -195,6 +204,8 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
       remappable: bool,
       handle: int(0, topology.irtEntries),
       subhandleValid: oneof([7, elements([false])], [1, elements([true])]),
+      subhandle: oneof([4, elements([0])], [3, int(1, 3)]),
+      reservedData: oneof([7, elements([0])], [1, elements([0x10000, 0xffff0000])]),
     }),
     (f): Command => {
       const data = msiData(
@@ -209,11 +220,12 @@ export function msiProgramGen(topology: Topology): Gen<Command> {
         address: f.remappable
           ? msiRemappableAddress(f.handle, f.subhandleValid)
           : msiCompatAddress(f.dest.dest, f.dest.destMode, f.redirectionHint),
-        // A remappable message's data is its subhandle (VT-d §5.1.2.2), 0 as Linux writes it,
-        // and ignored without SHV; fired with remapping off, it is read as a compatibility
-        // message, whose vector 0 is illegal (SDM §10.5.2), so most messages without SHV
-        // carry a usable vector.
-        data: f.remappable && f.subhandleValid ? 0 : data,
+        // A remappable message's data is its subhandle with SHV (VT-d §5.1.2.2): 0 as Linux
+        // writes it for MSI-X, 1-3 for a multi-vector MSI block; data[31:16] must be zero
+        // with SHV and is ignored without, so now and then it is not. Fired with remapping
+        // off, the data is read as a compatibility message's, whose vectors 0-3 are illegal
+        // (SDM §10.5.2), so most messages without SHV carry a usable vector.
+        data: f.remappable ? ((f.subhandleValid ? f.subhandle : data) | f.reservedData) >>> 0 : data,
       };
     },
   );
@@ -231,8 +243,9 @@ export function uniform(topology: Topology): Gen<Command> {
     [
       1,
       map(
-        record({ pin: pinGen(), high: bool }),
-        (f): Command => ({ op: "ioapic.read", reg: f.high ? rteHighReg(f.pin) : rteLowReg(f.pin) }),
+        record({ pin: pinGen(), high: bool, other: oneof([4, elements([null])], [1, elements([0, 1, 2, 3])]) }),
+        // Mostly RTE halves; now and then ID, version, arbitration or an unimplemented register.
+        (f): Command => ({ op: "ioapic.read", reg: f.other ?? (f.high ? rteHighReg(f.pin) : rteLowReg(f.pin)) }),
       ),
     ],
     [
