@@ -5,6 +5,18 @@
  * divergence when applying that divergence's fix to the variant makes it pass
  * (impl/triage.ts); a finding no known fix removes is news.
  */
+
+import {
+  assertedLineReasserted,
+  assertedWhileEdgeThenLevel,
+  edgeInterruptOnLevelVector,
+  invalidationWhileVirtioVectorMasked,
+  levelToEdgeWhileAsserted,
+  levelVectorChangedInService,
+  type Mechanism,
+  remappingOn,
+  remappingSwitched,
+} from "./mechanisms.ts";
 import { compatFormatVtd } from "./patches/compat-format-vtd.ts";
 import { eagerIoapicRoutes } from "./patches/eager-ioapic-routes.ts";
 import { eoiExitByTmr } from "./patches/eoi-exit-by-tmr.ts";
@@ -37,6 +49,12 @@ export interface KnownDivergence {
   readonly fixedBy: readonly string[];
   /** The change that removes it: a fix to add, or the variant's own change to revert. */
   readonly fix: Change;
+  /**
+   * Its trigger, where the fix replaces a whole path and would also remove other bugs on
+   * it: a finding is only explained by this divergence if the reference run of its
+   * commands shows the trigger (impl/mechanisms.ts).
+   */
+  readonly mechanism?: Mechanism;
   /**
    * Where a real system showed it: the `irqcheck real` scenario and the QEMU/KVM it was run
    * on (impl/real/EVIDENCE.md), or why no real run can show it here.
@@ -139,6 +157,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: userspaceFallback },
+    mechanism: remappingOn,
     realSystem:
       "irqcheck real ir-invalid-irte --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver through the stale route and record no fault, as the variants say.",
   },
@@ -152,6 +171,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: virtioUnmaskUpdate },
+    mechanism: invalidationWhileVirtioVectorMasked,
     realSystem:
       "None here: it needs an irqfd-backed virtio-pci MSI-X vector the guest programs, masks and fires; this machine's QEMU devices give the guest no such vector without ivshmem-server (not in Debian), so real runs skip MSI-X commands.",
   },
@@ -176,6 +196,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: ireIecNotify },
+    mechanism: remappingSwitched,
     realSystem:
       "irqcheck real ire-without-notify --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 keep the route built with remapping off after IRE is set (0x41 to APIC ID 0 instead of IRTE 0's 0x42 to APIC ID 1), as the variants say.",
   },
@@ -201,6 +222,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: compatFormatVtd },
+    mechanism: remappingOn,
     realSystem:
       "irqcheck real compat-blocked --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver a compatibility-format IOAPIC interrupt with remapping on and CFI clear, no fault 0x25, as the variants say.",
   },
@@ -214,6 +236,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    mechanism: levelToEdgeWhileAsserted,
     realSystem:
       "irqcheck real level-to-edge --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver on the switch to edge, as the variants say.",
   },
@@ -230,6 +253,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    mechanism: assertedWhileEdgeThenLevel,
     realSystem:
       "irqcheck real edge-to-level --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 send nothing on the switch to level with the line high, as the variants say.",
   },
@@ -269,6 +293,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: ["qemu-7.2", "qemu-8.0", "route-masked"],
     fixedBy: ["qemu-8.2", "msi-direct", ...CACHES],
     fix: { revert: noIrFaultRecording },
+    mechanism: remappingOn,
     realSystem:
       "With D3 in irqcheck real ir-invalid-irte --kvm nested on QEMU 7.2.22 (no fault record, as qemu-7.2 says); alone it needs a translation on the userspace path, which split-irqchip IOAPIC delivery never takes, and MSI-X (see D7) is not available to the guest here.",
   },
@@ -284,6 +309,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: latchedInputs },
+    mechanism: assertedLineReasserted,
     realSystem:
       "irqcheck real line-reassert --kvm nested --kernel 6.1|6.12: QEMU 7.2.22 and 10.0.2 deliver again on a re-assert (impl/real/EVIDENCE.md, M1).",
   },
@@ -296,6 +322,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: eoiExitByTmr },
+    mechanism: edgeInterruptOnLevelVector,
     realSystem:
       "irqcheck real d17 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2: Remote IRR of the level pin cleared by the EOI of the edge interrupt.",
   },
@@ -309,6 +336,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: [...QEMU, ...CACHES],
     fixedBy: [],
     fix: { add: eoiExitByTmr },
+    mechanism: levelVectorChangedInService,
     realSystem:
       "irqcheck real d8 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2: Remote IRR stays set after the EOI.",
   },

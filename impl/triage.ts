@@ -18,6 +18,7 @@ import type { Triager } from "../properties/campaign.ts";
 import { check, type Property } from "../properties/checker.ts";
 import { type Classification, type Signature, signatureOf } from "../properties/signature.ts";
 import { KNOWN_DIVERGENCES, type KnownDivergence } from "./manifest.ts";
+import { type RunStep, referenceRun } from "./mechanisms.ts";
 import { type Change, type Variant, withChange } from "./variants/variant.ts";
 
 export type TriageStatus = "new" | "inherited" | "known" | "unexplained";
@@ -74,7 +75,8 @@ export function explainByFix(
 ): string[] {
   const key = `${c.signature.op}/${c.signature.difference}`;
   const own = builtinAncestor(variant);
-  const eligible = known.filter((d) => d.variants.includes(own));
+  const shows = triggerShown(c);
+  const eligible = known.filter((d) => d.variants.includes(own) && shows(d));
   const isPrimary = (d: KnownDivergence) => d.signatures.includes(key);
   const primaries = eligible.filter(isPrimary);
   if (primaries.length === 0) return [];
@@ -93,6 +95,20 @@ export function explainByFix(
       .sort(byId)
       .join("+"),
   ];
+}
+
+/**
+ * Whether a divergence's trigger (its `mechanism`) is in the case's reference run: a fix
+ * that replaces a whole path removes other bugs on it too, so it alone claims nothing.
+ * The run is computed once, when a divergence with a mechanism is first asked about.
+ */
+function triggerShown(c: FindingCase): (d: KnownDivergence) => boolean {
+  let run: RunStep[] | null = null;
+  return (d) => {
+    if (d.mechanism === undefined) return true;
+    run ??= referenceRun(c.topology, c.commands);
+    return d.mechanism.holds(c.topology, run);
+  };
 }
 
 /** Does the case pass once every fix of `ds` is applied to the variant? */
@@ -146,15 +162,19 @@ function explanationSubject(variant: Variant, baseline: Variant | null): Variant
 /**
  * While shrinking: does the case still have triage `t`? One or two replays instead of a
  * new search: a new finding's baseline still refines the reference on it, an inherited
- * one's still diverges alike, a known one's explanations still remove it, an unexplained
- * one still diverges with every known fix applied.
+ * one's still diverges alike, a known one's explanations still remove it and their
+ * triggers are still in the run, an unexplained one still diverges with every known fix
+ * whose trigger is in the run applied.
  */
 export function keepsTriage(variant: Variant, c: FindingCase, t: Classification, baseline: Variant | null): boolean {
   if (baseline !== null && t.status === "new") return check(c.topology, baseline.create(), c.commands, c.property).ok;
   if (baseline !== null && t.known.length === 0 && !divergesAlike(baseline, c)) return false;
   const known = byExplanation(t.known);
-  if (known.length > 0) return known.every((ds) => fixedByAll(explanationSubject(variant, baseline), c, ds));
-  const eligible = KNOWN_DIVERGENCES.filter((d) => d.variants.includes(builtinAncestor(variant)));
+  const shows = triggerShown(c);
+  if (known.length > 0) {
+    return known.every((ds) => ds.every(shows) && fixedByAll(explanationSubject(variant, baseline), c, ds));
+  }
+  const eligible = KNOWN_DIVERGENCES.filter((d) => d.variants.includes(builtinAncestor(variant)) && shows(d));
   return eligible.length === 0 || !fixedByAll(variant, c, distinctFixes(eligible));
 }
 

@@ -1,0 +1,183 @@
+/**
+ * What the guest must have done for a known divergence to be the cause of a finding,
+ * judged on the reference run of the finding's commands. A known divergence is claimed by
+ * applying its fix (impl/triage.ts); where that fix replaces a whole path (KVM's EOI
+ * forwarding, QEMU's input latching, virtio-pci's unmask), it also removes any other bug
+ * on that path, so the claim needs the divergence's own trigger in the run as well. Each
+ * test below is the trigger in the divergence's title, read on reference states.
+ */
+import { get32, getField } from "../model/bits.ts";
+import type { Command } from "../model/commands.ts";
+import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
+import { isEdge, RteHigh, RteLow, rteMessage } from "../model/ioapic.ts";
+import { testVector } from "../model/lapic.ts";
+import { initialState, type MachineState, step } from "../model/machine.ts";
+import type { Observation } from "../model/observations.ts";
+import { IOAPIC_NUM_PINS, type Topology } from "../model/topology.ts";
+
+/** One step of the reference run: the state before, the command, what it did, the state after. */
+export interface RunStep {
+  readonly before: MachineState;
+  readonly command: Command;
+  readonly observations: readonly Observation[];
+  readonly after: MachineState;
+}
+
+/** The reference run of `commands` (the first allowed outcome of each step). */
+export function referenceRun(topology: Topology, commands: readonly Command[]): RunStep[] {
+  const run: RunStep[] = [];
+  let state = initialState(topology);
+  for (const command of commands) {
+    const o = step(topology, state, command)[0];
+    if (o === undefined) break;
+    run.push({ before: state, command, observations: o.observations, after: o.next });
+    state = o.next;
+  }
+  return run;
+}
+
+export interface Mechanism {
+  /** The trigger, as a reader of a triage would want it named. */
+  readonly text: string;
+  readonly holds: (topology: Topology, run: readonly RunStep[]) => boolean;
+}
+
+function lineAsserted(s: MachineState, pin: number): boolean {
+  return ((s.ioapic.lines >>> pin) & 1) === 1;
+}
+
+/**
+ * What a level-triggered pin's interrupts carry, as "vector:destination mode:destination":
+ * the RTE's fields, or with a remappable RTE under remapping the present IRTE's it names
+ * (VT-d §5.1.5); null for an edge pin or an entry that names no usable IRTE.
+ */
+function levelPinMessage(s: MachineState, pin: number): { key: string; vector: number } | null {
+  if (isEdge(s.ioapic, pin)) return null;
+  const low = s.ioapic.rteLow[pin] ?? 0;
+  const high = s.ioapic.rteHigh[pin] ?? 0;
+  if (get32(high, RteHigh.format) === 0 || !s.ir.ire) {
+    const vector = get32(low, RteLow.vector);
+    return { key: `${vector}:${get32(low, RteLow.destMode)}:${get32(high, RteHigh.dest)}`, vector };
+  }
+  const r = remapIndex(s.ir, rteMessage(low, high));
+  if (r.kind !== "index") return null;
+  const irte = irteAt(s.ir, r.index);
+  if (getField(irte, Irte.present) === 0) return null;
+  const vector = getField(irte, Irte.vector);
+  return { key: `${vector}:${getField(irte, Irte.destMode)}:${getField(irte, Irte.dest)}`, vector };
+}
+
+function levelMessages(s: MachineState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+    const m = levelPinMessage(s, pin);
+    if (m !== null) out.set(m.key, m.vector);
+  }
+  return out;
+}
+
+function levelVectors(s: MachineState): Set<number> {
+  return new Set(levelMessages(s).values());
+}
+
+function pendingAnywhere(s: MachineState, vector: number): boolean {
+  return s.lapics.some((l) => testVector(l.irr, vector) || testVector(l.isr, vector));
+}
+
+/**
+ * D8: a level pin's message (vector or, where KVM lacks the pending-EOI clause,
+ * destination) rewritten in its RTE or IRTE while its vector was pending or in service.
+ */
+export const levelVectorChangedInService: Mechanism = {
+  text: "a level pin's vector or destination changed while that vector was pending or in service",
+  holds: (_topology, run) =>
+    run.some(({ before, after }) => {
+      const now = levelMessages(after);
+      return [...levelMessages(before)].some(([key, v]) => !now.has(key) && pendingAnywhere(before, v));
+    }),
+};
+
+/** D17: an edge-triggered interrupt delivered with a vector a level pin also carries. */
+export const edgeInterruptOnLevelVector: Mechanism = {
+  text: "an edge-triggered interrupt was delivered with the vector of a level-triggered pin",
+  holds: (_topology, run) =>
+    run.some(({ before, after, observations }) =>
+      observations.some(
+        (o) =>
+          o.kind === "deliver" &&
+          o.trigger === "edge" &&
+          (levelVectors(before).has(o.vector) || levelVectors(after).has(o.vector)),
+      ),
+    ),
+};
+
+/** D2e: an RTE write switches a pin from level to edge while its input is asserted. */
+export const levelToEdgeWhileAsserted: Mechanism = {
+  text: "a pin was switched from level to edge while its input was asserted",
+  holds: (_topology, run) =>
+    run.some(({ before, after }) => {
+      for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+        if (!isEdge(before.ioapic, pin) && isEdge(after.ioapic, pin) && lineAsserted(before, pin)) return true;
+      }
+      return false;
+    }),
+};
+
+/**
+ * D18: an input asserted while its pin is edge-triggered, still asserted when the pin
+ * becomes level. The divergence was found with the pin masked (the assert is dropped);
+ * unmasked, `ioapic_service` clears an edge pin's irr after sending, and QEMU keeps no
+ * other input level, so the switch to level forgets it just the same.
+ */
+export const assertedWhileEdgeThenLevel: Mechanism = {
+  text: "an input asserted while its pin was edge-triggered was still asserted when the pin became level",
+  holds: (_topology, run) => {
+    const armed = new Set<number>();
+    for (const { before, command, after } of run) {
+      if (command.op === "line.set" && command.level === 1 && isEdge(before.ioapic, command.pin)) {
+        armed.add(command.pin);
+      }
+      for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+        if (!lineAsserted(after, pin)) armed.delete(pin);
+        if (armed.has(pin) && isEdge(before.ioapic, pin) && !isEdge(after.ioapic, pin)) return true;
+      }
+    }
+    return false;
+  },
+};
+
+/** D7: an IEC invalidation (or SIRTP's global one) while a virtio-pci MSI-X vector is masked. */
+export const invalidationWhileVirtioVectorMasked: Mechanism = {
+  text: "an IEC invalidation came while a virtio-pci MSI-X vector was masked",
+  holds: (topology, run) =>
+    run.some(
+      ({ before, command }) =>
+        (command.op === "iec.invalidate" || command.op === "ir.table") &&
+        topology.msiDevices.some(
+          (d, dev) => d.qemuModel === "virtio-pci" && (before.msix.tables[dev] ?? []).some((e) => e.masked),
+        ),
+    ),
+};
+
+/** D22: a device asserts a line that is already asserted. */
+export const assertedLineReasserted: Mechanism = {
+  text: "a device asserted a line that was already asserted",
+  holds: (_topology, run) =>
+    run.some(
+      ({ before, command }) =>
+        (command.op === "line.pulse" || (command.op === "line.set" && command.level === 1)) &&
+        lineAsserted(before, command.pin),
+    ),
+};
+
+/** D3, D10b, D21: anything an IRTE decides needs interrupt remapping on at some point. */
+export const remappingOn: Mechanism = {
+  text: "interrupt remapping was on",
+  holds: (_topology, run) => run.some(({ after }) => after.ir.ire),
+};
+
+/** D10a: remapping switched on or off (GCMD.IRE) after the routes were built. */
+export const remappingSwitched: Mechanism = {
+  text: "interrupt remapping was switched on or off",
+  holds: (_topology, run) => run.some(({ before, after }) => before.ir.ire !== after.ir.ire),
+};
