@@ -14,6 +14,7 @@ import {
   levelToEdgeWhileAsserted,
   levelVectorChangedInService,
   type Mechanism,
+  messageOutsideInterruptWindow,
   remappingOn,
   remappingSwitched,
 } from "./mechanisms.ts";
@@ -266,6 +267,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: interruptWindowRoutes },
+    mechanism: messageOutsideInterruptWindow,
     realSystem:
       "None here: only an MSI-X vector unmasked before it is programmed shows it, and the guest has no irqfd-backed MSI-X device (see D7).",
   },
@@ -274,9 +276,20 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     title: "SVT = 10b bus range read inverted",
     explanation:
       "QEMU is wrong: vtd_irte_get takes the maximum bus from SID[15:8] and the minimum from SID[7:0], the reverse of VT-d and of Linux's set_irte_verify_bus, so a device inside the IRTE's range faults with 0x26 on the userspace path and its route fixup fails (semantics.md D11; hw/i386/intel_iommu.c vtd_irte_get).",
+    // A failed fixup leaves the route's last translation (semantics.md §3.1), so a device
+    // inside the range can also get the IRTE's previous vector or destination.
     signatures: signaturesOf(
       ["msi.fire", "msi.mask", "msi.program"],
-      ["spurious-fault", "missing-delivery", "wrong-fault", "fault-record-state", "spurious-delivery", "missing-fault"],
+      [
+        "spurious-fault",
+        "missing-delivery",
+        "wrong-fault",
+        "fault-record-state",
+        "spurious-delivery",
+        "missing-fault",
+        "wrong-vector",
+        "misrouted-delivery",
+      ],
     ),
     variants: QEMU,
     fixedBy: CACHES,

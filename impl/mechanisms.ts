@@ -12,6 +12,7 @@ import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
 import { isEdge, RteHigh, RteLow, rteMessage } from "../model/ioapic.ts";
 import { testVector } from "../model/lapic.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
+import { isInterruptWindow, isRemappable } from "../model/msi.ts";
 import type { Observation } from "../model/observations.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../model/topology.ts";
 
@@ -146,15 +147,22 @@ export const assertedWhileEdgeThenLevel: Mechanism = {
   },
 };
 
-/** D7: an IEC invalidation (or SIRTP's global one) while a virtio-pci MSI-X vector is masked. */
+/**
+ * D7: an IEC invalidation (or SIRTP's global one) with remapping on, while a virtio-pci
+ * MSI-X vector whose message is remappable is masked: only then does the invalidation
+ * change a translation that `kvm_update_msi_routes_all` skips.
+ */
 export const invalidationWhileVirtioVectorMasked: Mechanism = {
-  text: "an IEC invalidation came while a virtio-pci MSI-X vector was masked",
+  text: "an IEC invalidation came while a remapped virtio-pci MSI-X vector was masked",
   holds: (topology, run) =>
     run.some(
       ({ before, command }) =>
         (command.op === "iec.invalidate" || command.op === "ir.table") &&
+        before.ir.ire &&
         topology.msiDevices.some(
-          (d, dev) => d.qemuModel === "virtio-pci" && (before.msix.tables[dev] ?? []).some((e) => e.masked),
+          (d, dev) =>
+            d.qemuModel === "virtio-pci" &&
+            (before.msix.tables[dev] ?? []).some((e) => e.masked && isRemappable(e.address)),
         ),
     ),
 };
@@ -170,7 +178,11 @@ export const assertedLineReasserted: Mechanism = {
     ),
 };
 
-/** D3, D10b, D21: anything an IRTE decides needs interrupt remapping on at some point. */
+/**
+ * D3, D10b, D21: anything an IRTE or the remapping setup decides needs remapping on at
+ * some point. D3's fix also gives the IOAPIC a faulting path, which other findings need
+ * with it ("D3+D10b"), so its trigger cannot ask for more than that.
+ */
 export const remappingOn: Mechanism = {
   text: "interrupt remapping was on",
   holds: (_topology, run) => run.some(({ after }) => after.ir.ire),
@@ -180,4 +192,15 @@ export const remappingOn: Mechanism = {
 export const remappingSwitched: Mechanism = {
   text: "interrupt remapping was switched on or off",
   holds: (_topology, run) => run.some(({ before, after }) => before.ir.ire !== after.ir.ire),
+};
+
+/** D19: an MSI-X vector fired or unmasked while its message is outside the interrupt window (a memory write, not an interrupt). */
+export const messageOutsideInterruptWindow: Mechanism = {
+  text: "an MSI-X vector was fired or unmasked with an address outside the interrupt window",
+  holds: (_topology, run) =>
+    run.some(
+      ({ before, command }) =>
+        (command.op === "msi.fire" || command.op === "msi.mask") &&
+        !isInterruptWindow(before.msix.tables[command.dev]?.[command.vec]?.address ?? 0),
+    ),
 };
