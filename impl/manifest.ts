@@ -294,6 +294,7 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
     variants: QEMU,
     fixedBy: CACHES,
     fix: { add: svtBusRangeVtd },
+    mechanism: remappingOn,
     realSystem:
       "None here: only a requester whose bus lies strictly inside an SVT = 10b range shows it; the IOAPIC's source ID is on bus 0 and the guest has no MSI-X device (see D7).",
   },

@@ -179,8 +179,8 @@ export const assertedLineReasserted: Mechanism = {
 };
 
 /**
- * D3, D10b, D21: anything an IRTE or the remapping setup decides needs remapping on at
- * some point. D3's fix also gives the IOAPIC a faulting path, which other findings need
+ * D3, D10b, D11, D21: anything an IRTE or the remapping setup decides needs remapping on
+ * at some point. D3's fix also gives the IOAPIC a faulting path, which other findings need
  * with it ("D3+D10b"), so its trigger cannot ask for more than that.
  */
 export const remappingOn: Mechanism = {

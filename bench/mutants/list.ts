@@ -130,7 +130,8 @@ export const MUTANTS: readonly Mutant[] = [
     file: ACCEL,
     from: "const r = this.iommu.vtd_interrupt_remap_msi(msi, sid, false);",
     to: "const r = this.iommu.vtd_interrupt_remap_msi(msi, null, false);",
-    variant: "irqfd-cache",
+    // irqfd-cache translates MSI-X routes itself (route-cache.ts), so QEMU's own path.
+    variant: "qemu-8.2",
     bug: "kvm_arch_fixup_msi_route translates without the requester ID: a KVM route skips the SID check",
   },
   {
