@@ -11,7 +11,7 @@ import { signatureOf } from "../properties/signature.ts";
 import { KNOWN_DIVERGENCES } from "./manifest.ts";
 import type { Patch } from "./patch.ts";
 import type { MsixVector } from "./qemu/msix-device.ts";
-import { triage } from "./triage.ts";
+import { explainByFix, type FindingCase, triage } from "./triage.ts";
 import { findVariant } from "./variants/index.ts";
 import { extendVariant, type Variant } from "./variants/variant.ts";
 
@@ -28,11 +28,14 @@ function planted(name: string, bug: Patch): Variant {
   return extendVariant(builtin(name), { name, summary: "planted bug", mirrors: "test" }, [bug]);
 }
 
-function triaged(v: Variant, commands: readonly Command[]) {
+function caseOf(v: Variant, commands: readonly Command[]): FindingCase {
   const r = check(topology, v.create(), commands, "delivery-log");
   if (r.ok) throw new Error("expected a divergence");
-  const signature = signatureOf(v.name, r.divergence);
-  return triage(v, { topology, commands, property: "delivery-log", signature }, null);
+  return { topology, commands, property: "delivery-log", signature: signatureOf(v.name, r.divergence) };
+}
+
+function triaged(v: Variant, commands: readonly Command[]) {
+  return triage(v, caseOf(v, commands), null);
 }
 
 const low = (pin: number, value: number): Command => ({ op: "ioapic.write", reg: 0x10 + 2 * pin, value });
@@ -143,8 +146,53 @@ describe("known divergences claim only findings that show their trigger", () => 
     expect(triaged(builtin("qemu-8.2"), d2e).known.join()).toContain("D2e");
   });
 
+  it("D11 needs an IRTE that checks a bus range: a dropped fault without one is D21", () => {
+    // IRTE 2 is valid for the device (SID 0x000d, SQ ignores function bits 2:0), then is
+    // rewritten, with no invalidation, to verify SID 0x0300: the vector fired while masked is
+    // sent at the unmask, through a now failing entry. QEMU 7.2 drops it without a fault record.
+    const unmaskThroughFailingIrte: Command[] = [
+      { op: "ir.table", sizeLog2: 2, eime: false },
+      { op: "ir.control", ire: true, cfi: false },
+      { op: "irte.write", index: 2, irte: "0x7000d0000030000cb0001" },
+      { op: "msi.program", dev: 0, vec: 0, address: 0xfee00058, data: 0x0 },
+      { op: "irte.write", index: 2, irte: "0x403000000020000c80011" },
+      { op: "msi.fire", dev: 0, vec: 0 },
+      { op: "msi.mask", dev: 0, vec: 0, masked: false },
+    ];
+    expect(triaged(builtin("qemu-7.2"), unmaskThroughFailingIrte)).toMatchObject({ status: "known", known: ["D21"] });
+    // Nor is D11 the primary that another fix completes: here the route is rebuilt by SIRTP,
+    // the entry then rewritten to verify SID 0x1234, and D3's userspace fallback would
+    // record the fault. It was once labelled D3+D11.
+    const fireThroughFailingIrte: Command[] = [
+      { op: "ir.control", ire: true, cfi: false },
+      { op: "irte.write", index: 2, irte: "0x7000d0000030000cb0001" },
+      { op: "msi.program", dev: 0, vec: 0, address: 0xfee00058, data: 0x0 },
+      { op: "msi.mask", dev: 0, vec: 0, masked: false },
+      { op: "ir.table", sizeLog2: 2, eime: false },
+      { op: "irte.write", index: 2, irte: "0x612340000ff0000cb0009" },
+      { op: "msi.fire", dev: 0, vec: 0 },
+    ];
+    const c = caseOf(builtin("qemu-7.2"), fireThroughFailingIrte);
+    expect(triage(builtin("qemu-7.2"), c, null)).toMatchObject({ status: "known", known: ["D21"] });
+    const withoutD21 = KNOWN_DIVERGENCES.filter((d) => d.id !== "D21");
+    expect(explainByFix(builtin("qemu-7.2"), c, withoutD21)).toEqual([]);
+    // The same device inside an SVT = 10b range (buses 0x00-0xff) that QEMU reads inverted:
+    // the route's fixup fails and it keeps the entry's previous vector.
+    const busRange: Command[] = [
+      { op: "ir.table", sizeLog2: 2, eime: false },
+      { op: "ir.control", ire: true, cfi: false },
+      { op: "irte.write", index: 2, irte: "0x400080000010000cb0001" },
+      { op: "msi.program", dev: 0, vec: 0, address: 0xfee00058, data: 0x0 },
+      { op: "msi.mask", dev: 0, vec: 0, masked: false },
+      { op: "irte.write", index: 2, irte: "0xb00ff00000a0000ca0005" },
+      { op: "iec.invalidate", global: true },
+      { op: "msi.fire", dev: 0, vec: 0 },
+    ];
+    expect(triaged(builtin("qemu-7.2"), busRange)).toMatchObject({ status: "known", known: ["D11"] });
+  });
+
   it("each divergence whose fix replaces a path names its trigger", () => {
     const withMechanism = KNOWN_DIVERGENCES.filter((d) => d.mechanism !== undefined).map((d) => d.id);
-    expect(withMechanism).toEqual(expect.arrayContaining(["D2e", "D7", "D8", "D17", "D18"]));
+    expect(withMechanism).toEqual(expect.arrayContaining(["D2e", "D7", "D8", "D11", "D17", "D18"]));
   });
 });

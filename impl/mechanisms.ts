@@ -8,7 +8,7 @@
  */
 import { get32, getField } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
-import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
+import { type IrState, Irte, type IrteWords, irteAt, remapIndex, Svt } from "../model/interrupt-remapping.ts";
 import { isEdge, RteHigh, RteLow, rteMessage } from "../model/ioapic.ts";
 import { testVector } from "../model/lapic.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
@@ -175,6 +175,23 @@ export const assertedLineReasserted: Mechanism = {
 export const remappingOn: Mechanism = {
   holds: (_topology, run) => run.some(({ after }) => after.ir.ire),
 };
+
+/**
+ * D11: remapping on with a present IRTE whose SVT is 10b (the requester's bus checked
+ * against a range, VT-d §9.10), in memory or as a stale form hardware may still use: only
+ * such an entry reads QEMU's inverted range.
+ */
+export const busRangeIrteInUse: Mechanism = {
+  holds: (_topology, run) => run.some(({ after }) => after.ir.ire && hasBusRangeIrte(after.ir)),
+};
+
+function hasBusRangeIrte(ir: IrState): boolean {
+  const busRange = (irte: IrteWords) =>
+    getField(irte, Irte.present) === 1 && getField(irte, Irte.svt) === Svt.BUS_RANGE;
+  for (const irte of ir.memory.values()) if (busRange(irte)) return true;
+  for (const forms of ir.stale.values()) if (forms.some(busRange)) return true;
+  return false;
+}
 
 /** D10a: remapping switched on or off (GCMD.IRE) after the routes were built. */
 export const remappingSwitched: Mechanism = {

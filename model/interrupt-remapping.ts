@@ -37,6 +37,15 @@ export const Irte = {
   reserved127to96: bits(127, 96),
 } as const;
 
+/** IRTE.SVT, how the request's source ID is verified (VT-d §9.10). */
+export const Svt = {
+  NONE: 0,
+  /** SID compared with the requester ID, SQ masking function-number bits. */
+  REQUESTER_ID: 1,
+  /** SID[15:8] and SID[7:0] bound the requester's bus. */
+  BUS_RANGE: 2,
+} as const;
+
 /** Fault reasons for interrupt requests (VT-d §7.1.3 table; semantics.md §4.3). */
 export const FaultReason = {
   /** Reserved field set in the interrupt request (address 63:32, or SHV data 31:16). */
@@ -164,14 +173,14 @@ export function irteForms(s: IrState, index: number): IrteWords[] {
 function sourceIdMatches(irte: IrteWords, sourceId: number): boolean {
   const sid = getField(irte, Irte.sid);
   switch (getField(irte, Irte.svt)) {
-    case 0:
+    case Svt.NONE:
       return true;
-    case 1: {
+    case Svt.REQUESTER_ID: {
       // SQ selects how many low function-number bits are ignored: 0, bit 2, bits 2:1, bits 2:0.
       const ignore = [0, 0b100, 0b110, 0b111][getField(irte, Irte.sq)] ?? 0;
       return ((sid ^ sourceId) & ~ignore & 0xffff) === 0;
     }
-    case 2: {
+    case Svt.BUS_RANGE: {
       // Bus range: SID[15:8] is the start bus, SID[7:0] the end bus (VT-d §9.10, SVT = 10b).
       const bus = sourceId >>> 8;
       return bus >= sid >>> 8 && bus <= (sid & 0xff);
