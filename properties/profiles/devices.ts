@@ -32,6 +32,19 @@ export type DeviceStep =
   | { readonly k: "fire"; readonly dev: number; readonly vec: number }
   | { readonly k: "handle"; readonly cpu: number }
   | { readonly k: "release"; readonly dev: number; readonly quiesced: boolean }
+  /**
+   * Under IR, a set-up vector's message written with data[31:16] set (`high`), with or
+   * without SHV, fired, then written back: a request the remapping hardware must refuse
+   * when SHV is set and ignore the data of when it is not (VT-d §5.1.2.2). Not what Linux
+   * writes; a device or guest that does it is what the checks are for (the ir profile).
+   */
+  | {
+      readonly k: "reserved-request";
+      readonly dev: number;
+      readonly vec: number;
+      readonly shv: boolean;
+      readonly high: number;
+    }
   | { readonly k: "raw"; readonly command: Command };
 
 /**
@@ -140,6 +153,8 @@ export function deviceIrteBlock(topology: Topology, dev: number): { index: numbe
 export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly Command[] {
   let ir = false;
   const setUp = new Set<number>();
+  /** Under IR, the handle and data each set-up vector's message carries. */
+  const named = new Map<number, { readonly handle: number; readonly data: number }>();
   const apicId = (cpu: number) => topology.cpus[cpu]?.apicId ?? 0;
   return (step) => {
     switch (step.k) {
@@ -172,6 +187,23 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
         ];
       case "release":
         return release(step.dev, step.quiesced);
+      case "reserved-request": {
+        const ordinal = msiOrdinal(topology, step.dev, step.vec);
+        const message = named.get(ordinal);
+        if (!ir || message === undefined || !setUp.has(ordinal)) return [];
+        const { dev, vec } = step;
+        return [
+          {
+            op: "msi.program",
+            dev,
+            vec,
+            address: msiRemappableAddress(message.handle, step.shv),
+            data: (message.data | (step.high << 16)) >>> 0,
+          },
+          { op: "msi.fire", dev, vec },
+          { op: "msi.program", dev, vec, address: msiRemappableAddress(message.handle, true), data: message.data },
+        ];
+      }
       case "raw":
         return [step.command];
     }
@@ -236,8 +268,15 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
     if (setup) {
       const base = deviceIrteBlock(topology, dev).index;
       const sub = index - base;
-      const named = step.block === true && sub >= 0 ? { handle: base, data: sub } : { handle: index, data: 0 };
-      out.push({ op: "msi.program", dev, vec, address: msiRemappableAddress(named.handle, true), data: named.data });
+      const message = step.block === true && sub >= 0 ? { handle: base, data: sub } : { handle: index, data: 0 };
+      named.set(ordinal, message);
+      out.push({
+        op: "msi.program",
+        dev,
+        vec,
+        address: msiRemappableAddress(message.handle, true),
+        data: message.data,
+      });
     }
     return out;
   }

@@ -2,11 +2,12 @@
  * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
  * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
  * reserved bits, a source-ID that does not match), FPD, index / range / global
- * invalidations, IRTA resizes and fault-record clears, with interrupts in between.
+ * invalidations, IRTA resizes and fault-record clears, and requests with the reserved
+ * data bits set, with interrupts in between.
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
-import { elements, type Gen, int, map, oneof, record } from "../gen.ts";
+import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
 import { type DeviceStep, deviceDriver, deviceSteps } from "./devices.ts";
 import { type LinuxStep, linuxDriver, linuxSteps } from "./linux.ts";
 import { invalidateGen, irteGen, msiVectorGen } from "./uniform.ts";
@@ -21,6 +22,13 @@ export function irSteps(topology: Topology): Gen<IrStep> {
   return oneof<IrStep>(
     [6, map(linuxSteps(topology), (step) => ({ k: "pin" as const, step }))],
     [4, map(deviceSteps(topology, msiVectorGen(topology)), (step) => ({ k: "msi" as const, step }))],
+    [
+      1,
+      map(record({ mv: msiVectorGen(topology), shv: bool, high: elements([1, 0x8000, 0xffff]) }), (f) => ({
+        k: "msi" as const,
+        step: { k: "reserved-request" as const, ...f.mv, shv: f.shv, high: f.high },
+      })),
+    ],
     [4, raw(irteGen(topology))],
     [3, raw(invalidateGen(topology))],
     [
