@@ -62,7 +62,8 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["pending MSI-X released on unmask", 0.04],
     ["MSI-X delivery", 0.08],
     ["nondeterministic step", 0.005],
-    ["compatibility MSI with RH=1", 0.015],
+    // 1.3-2.6% over seeds 7-9 since the ID register is written more often (1.6-2.4% before).
+    ["compatibility MSI with RH=1", 0.01],
     ["compatibility lowest-priority MSI", 0.005],
     ["lowest-priority delivery", 0.04],
     ["read of a register other than an RTE", 0.05],

@@ -6,7 +6,7 @@
  */
 import { get32, getField } from "../model/bits.ts";
 import { type Command, IOREGSEL } from "../model/commands.ts";
-import { Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
+import { FaultReason, Irte, irteAt, remapIndex } from "../model/interrupt-remapping.ts";
 import { initialState, type MachineState, step } from "../model/machine.ts";
 import { decodeCompat, decodeRemappable, isRemappable, MsiData } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
@@ -94,6 +94,15 @@ export function coverageLabels(topology: Topology, commands: readonly Command[])
       if (o.apicId > 0xff) labels.add("delivery to an APIC ID above 255");
     }
     for (const o of first.observations) if (o.kind === "fault") labels.add(`fault 0x${o.reason.toString(16)}`);
+    const { ire, cfi, eime } = state.ir;
+    if (
+      ire &&
+      cfi &&
+      eime &&
+      first.observations.some((o) => o.kind === "fault" && o.reason === FaultReason.COMPAT_BLOCKED)
+    ) {
+      labels.add("compatibility format blocked with CFI set, as EIME is set");
+    }
     if (delivered) {
       labels.add("delivery");
       if (state.ir.ire) labels.add("delivery with IR on");

@@ -33,16 +33,18 @@ export type DeviceStep =
   | { readonly k: "handle"; readonly cpu: number }
   | { readonly k: "release"; readonly dev: number; readonly quiesced: boolean }
   /**
-   * Under IR, a set-up vector's message written with data[31:16] set (`high`), with or
-   * without SHV, fired, then written back: a request the remapping hardware must refuse
-   * when SHV is set and ignore the data of when it is not (VT-d §5.1.2.2). Not what Linux
-   * writes; a device or guest that does it is what the checks are for (the ir profile).
+   * Under IR, a set-up vector sends a request Linux never writes, then gets its message
+   * back: its remappable message with data[31:16] set (`high`), with SHV (refused, fault
+   * 0x20) or without (the data is ignored, VT-d §5.1.2.2); or a compatibility-format
+   * message, as a device programmed before remapping was on sends, which CFI passes only
+   * while EIME is clear (VT-d §5.1.2.1). A device or guest that does it is what the checks
+   * are for (the ir profile).
    */
   | {
-      readonly k: "reserved-request";
+      readonly k: "stray-request";
       readonly dev: number;
       readonly vec: number;
-      readonly shv: boolean;
+      readonly form: "reserved-shv" | "reserved" | "compatibility";
       readonly high: number;
     }
   | { readonly k: "raw"; readonly command: Command };
@@ -187,19 +189,20 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
         ];
       case "release":
         return release(step.dev, step.quiesced);
-      case "reserved-request": {
+      case "stray-request": {
         const ordinal = msiOrdinal(topology, step.dev, step.vec);
         const message = named.get(ordinal);
         if (!ir || message === undefined || !setUp.has(ordinal)) return [];
         const { dev, vec } = step;
+        const stray =
+          step.form === "compatibility"
+            ? { address: msiCompatAddress(apicId(0)), data: msiData(msiVectors(ordinal, false)[0] ?? 0) }
+            : {
+                address: msiRemappableAddress(message.handle, step.form === "reserved-shv"),
+                data: (message.data | (step.high << 16)) >>> 0,
+              };
         return [
-          {
-            op: "msi.program",
-            dev,
-            vec,
-            address: msiRemappableAddress(message.handle, step.shv),
-            data: (message.data | (step.high << 16)) >>> 0,
-          },
+          { op: "msi.program", dev, vec, ...stray },
           { op: "msi.fire", dev, vec },
           { op: "msi.program", dev, vec, address: msiRemappableAddress(message.handle, true), data: message.data },
         ];

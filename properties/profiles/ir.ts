@@ -2,8 +2,9 @@
  * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
  * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
  * reserved bits, a source-ID that does not match), FPD, index / range / global
- * invalidations, IRTA resizes and fault-record clears, and requests with the reserved
- * data bits set, with interrupts in between.
+ * invalidations, IRTA resizes, CFI switched,
+ * fault-record clears, and stray requests (reserved data bits, compatibility format),
+ * with interrupts in between.
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
@@ -24,10 +25,14 @@ export function irSteps(topology: Topology): Gen<IrStep> {
     [4, map(deviceSteps(topology, msiVectorGen(topology)), (step) => ({ k: "msi" as const, step }))],
     [
       1,
-      map(record({ mv: msiVectorGen(topology), shv: bool, high: elements([1, 0x8000, 0xffff]) }), (f) => ({
-        k: "msi" as const,
-        step: { k: "reserved-request" as const, ...f.mv, shv: f.shv, high: f.high },
-      })),
+      map(
+        record({
+          mv: msiVectorGen(topology),
+          form: elements(["reserved-shv", "reserved", "compatibility"] as const),
+          high: elements([1, 0x8000, 0xffff]),
+        }),
+        (f) => ({ k: "msi" as const, step: { k: "stray-request" as const, ...f.mv, form: f.form, high: f.high } }),
+      ),
     ],
     [4, raw(irteGen(topology))],
     [3, raw(invalidateGen(topology))],
@@ -41,6 +46,8 @@ export function irSteps(topology: Topology): Gen<IrStep> {
       ),
     ],
     [1, raw(elements<Command>([{ op: "ir.fault-clear" }]))],
+    // CFI lets compatibility-format requests through only while EIME is clear (VT-d §5.1.2.1).
+    [1, raw(map(bool, (cfi): Command => ({ op: "ir.control", ire: true, cfi })))],
   );
 }
 

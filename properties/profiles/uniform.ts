@@ -119,7 +119,11 @@ function rteWrite(topology: Topology): Gen<Command> {
     }),
   );
   const other = map(
-    record({ reg: elements([0, 1, 2, 3, 0x40, 0xff]), value: elements([0, 0x0f000000, 0xffffffff]) }),
+    // The ID register first: it is the one writable register here, and what ARB reads back.
+    record({
+      reg: oneof([2, elements([0])], [1, elements([1, 2, 3, 0x40, 0xff])]),
+      value: elements([0, 0x0f000000, 0xffffffff]),
+    }),
     (f): Command => ({ op: "ioapic.write", ...f }),
   );
   return oneof([5, low], [3, high], [1, other]);
@@ -243,7 +247,7 @@ export function uniform(topology: Topology): Gen<Command> {
     [
       1,
       map(
-        record({ pin: pinGen(), high: bool, other: oneof([4, elements([null])], [1, elements([0, 1, 2, 3])]) }),
+        record({ pin: pinGen(), high: bool, other: oneof([2, elements([null])], [1, elements([0, 1, 2, 3])]) }),
         // Mostly RTE halves; now and then ID, version, arbitration or an unimplemented register.
         (f): Command => ({ op: "ioapic.read", reg: f.other ?? (f.high ? rteHighReg(f.pin) : rteLowReg(f.pin)) }),
       ),
