@@ -42,9 +42,10 @@ function measure(profile: string, runs: number, on: Topology = topology): Map<st
  * with an extended destination ID on the default topology: 0.3-0.6%; devices' subhandles
  * (multi-vector MSI blocks): 1.5-1.8%. Remappable messages with data[31:16] set reach the
  * remapping unit in only 0-0.2% of uniform sequences (IR is rarely on there): no floor
- * there; the ir profile's requests with those bits set (seeds 7-9): SHV=1 4.7-6.8%,
- * SHV=0 6.6-7.3%, fault 0x20 3.2-5.0%, and its MSI-X deliveries rose from 6.6-8.5% to
- * 9.8-11.4% (SHV=0 requests are delivered).
+ * there; the ir profile's stray requests (seeds 7-9): data[31:16] with SHV=1 2.5-3.8%,
+ * with SHV=0 2.5-3.7%, fault 0x20 1.4-2.5%; through an IRTE with a reserved bit, fault
+ * 0x24 1.9-2.8% (0.3-0.4% on 2 of 9 profile-seed pairs before, none on the rest); its
+ * MSI-X deliveries rose from 6.6-8.5% to 7.7-10.6% (SHV=0 requests are delivered).
  * A generator change that stops reaching a case fails here.
  */
 const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
@@ -79,7 +80,8 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
   ir: [
     ["delivery with IR on", 0.25],
     ["fault 0x21", 0.02],
-    ["nondeterministic step", 0.025],
+    // 2.4-3.3% over seeds 7-9 (2.5-3.2% before the stray requests): 2.5% was within noise.
+    ["nondeterministic step", 0.02],
     ["MSI-X delivery", 0.08],
     ["SQ decides a source-ID check", 0.008],
     ["SQ 01b or 10b decides a source-ID check", 0.01],
@@ -87,9 +89,10 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["fault 0x26", 0.008],
     ["remapped MSI with RH=1", 0.002],
     ["remapped lowest-priority MSI", 0.003],
-    ["remapped MSI with data[31:16] set, SHV=1", 0.025],
-    ["remapped MSI with data[31:16] set, SHV=0", 0.03],
-    ["fault 0x20", 0.015],
+    ["remapped MSI with data[31:16] set, SHV=1", 0.02],
+    ["remapped MSI with data[31:16] set, SHV=0", 0.02],
+    ["fault 0x20", 0.01],
+    ["fault 0x24", 0.015],
   ],
   devices: [
     ["MSI-X delivery", 0.5],

@@ -7,7 +7,15 @@
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
 import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
-import { CLEARED_IRTE, irteHex, linuxEnableIr, msiCompatAddress, msiData, msiRemappableAddress } from "./encode.ts";
+import {
+  CLEARED_IRTE,
+  type IrteFields,
+  irteHex,
+  linuxEnableIr,
+  msiCompatAddress,
+  msiData,
+  msiRemappableAddress,
+} from "./encode.ts";
 import { allMsiVectors, invalidateGen, irteGen, msiOrdinal } from "./uniform.ts";
 import { irteVectors, msiVectors } from "./vectors.ts";
 
@@ -37,14 +45,16 @@ export type DeviceStep =
    * back: its remappable message with data[31:16] set (`high`), with SHV (refused, fault
    * 0x20) or without (the data is ignored, VT-d §5.1.2.2); or a compatibility-format
    * message, as a device programmed before remapping was on sends, which CFI passes only
-   * while EIME is clear (VT-d §5.1.2.1). A device or guest that does it is what the checks
-   * are for (the ir profile).
+   * while EIME is clear (VT-d §5.1.2.1); or its own message through its IRTE rewritten
+   * with a reserved bit set (fault 0x24), after the fault records were cleared as Linux's
+   * fault handler (`dmar_fault`) clears them, so that this fault's reason is recorded. A
+   * device or guest that does it is what the checks are for (the ir profile).
    */
   | {
       readonly k: "stray-request";
       readonly dev: number;
       readonly vec: number;
-      readonly form: "reserved-shv" | "reserved" | "compatibility";
+      readonly form: "reserved-shv" | "reserved" | "compatibility" | "reserved-irte";
       readonly high: number;
     }
   | { readonly k: "raw"; readonly command: Command };
@@ -152,11 +162,16 @@ export function deviceIrteBlock(topology: Topology, dev: number): { index: numbe
   return { index: ((entries[0] ?? 0) >>> mask) << mask, mask, entries };
 }
 
+/** IRTE bit 24, in reserved bits 31:24 (VT-d §9.10): an entry with it set faults with 0x24. */
+const RESERVED_IRTE_BIT = 1 << 24;
+
 export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly Command[] {
   let ir = false;
   const setUp = new Set<number>();
   /** Under IR, the handle and data each set-up vector's message carries. */
   const named = new Map<number, { readonly handle: number; readonly data: number }>();
+  /** Under IR, each programmed vector's IRTE. */
+  const entries = new Map<number, { readonly index: number; readonly fields: IrteFields }>();
   const apicId = (cpu: number) => topology.cpus[cpu]?.apicId ?? 0;
   return (step) => {
     switch (step.k) {
@@ -192,8 +207,20 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
       case "stray-request": {
         const ordinal = msiOrdinal(topology, step.dev, step.vec);
         const message = named.get(ordinal);
-        if (!ir || message === undefined || !setUp.has(ordinal)) return [];
+        const entry = entries.get(ordinal);
+        if (!ir || message === undefined || entry === undefined || !setUp.has(ordinal)) return [];
         const { dev, vec } = step;
+        if (step.form === "reserved-irte") {
+          const { index, fields } = entry;
+          return [
+            { op: "ir.fault-clear" },
+            { op: "irte.write", index, irte: irteHex({ ...fields, reservedLow: RESERVED_IRTE_BIT }) },
+            { op: "iec.invalidate", global: false, index, mask: 0 },
+            { op: "msi.fire", dev, vec },
+            { op: "irte.write", index, irte: irteHex(fields) },
+            { op: "iec.invalidate", global: false, index, mask: 0 },
+          ];
+        }
         const stray =
           step.form === "compatibility"
             ? { address: msiCompatAddress(apicId(0)), data: msiData(msiVectors(ordinal, false)[0] ?? 0) }
@@ -255,17 +282,15 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
     }
     const index = msiIrteIndex(topology, ordinal);
     const requesterId = topology.msiDevices[dev]?.requesterId ?? 0;
+    const fields: IrteFields = {
+      vector: irteVectors(index, false)[v] ?? 0,
+      dest: apicId(cpu),
+      x2apic: topology.apicMode === "x2apic",
+      ...sourceIdFields(requesterId, step.sid),
+    };
+    entries.set(ordinal, { index, fields });
     const out: Command[] = [
-      {
-        op: "irte.write",
-        index,
-        irte: irteHex({
-          vector: irteVectors(index, false)[v] ?? 0,
-          dest: apicId(cpu),
-          x2apic: topology.apicMode === "x2apic",
-          ...sourceIdFields(requesterId, step.sid),
-        }),
-      },
+      { op: "irte.write", index, irte: irteHex(fields) },
       { op: "iec.invalidate", global: false, index, mask: 0 },
     ];
     if (setup) {

@@ -2,9 +2,9 @@
  * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
  * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
  * reserved bits, a source-ID that does not match), FPD, index / range / global
- * invalidations, IRTA resizes, CFI switched,
- * fault-record clears, and stray requests (reserved data bits, compatibility format),
- * with interrupts in between.
+ * invalidations, IRTA resizes, CFI switched, fault-record clears, and stray requests
+ * (reserved data bits, compatibility format, through an IRTE with a reserved bit), with
+ * interrupts in between.
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
@@ -28,7 +28,7 @@ export function irSteps(topology: Topology): Gen<IrStep> {
       map(
         record({
           mv: msiVectorGen(topology),
-          form: elements(["reserved-shv", "reserved", "compatibility"] as const),
+          form: elements(["reserved-shv", "reserved", "compatibility", "reserved-irte"] as const),
           high: elements([1, 0x8000, 0xffff]),
         }),
         (f) => ({ k: "msi" as const, step: { k: "stray-request" as const, ...f.mv, form: f.form, high: f.high } }),
