@@ -9,7 +9,16 @@
  * the reference: a lowest-priority pick of another vCPU of the set (any is allowed); the
  * EOI register comparing only bits 7:0 (that is the IOxAPIC's behaviour, which the
  * reference follows; QEMU compares all 32: semantics.md §1 table); irqfd_inject without a
- * cached entry (every GSI has a route from realize on).
+ * cached entry (every GSI has a route from realize on); the route cache detaching an entry
+ * whose message did not change instead of one whose message did (every message change
+ * here comes with a mask, which deassigns the irqfd, and `isValid` compares the message
+ * again, so either way the next interrupt takes the slow path).
+ *
+ * Left out, because triage cannot tell it from a known divergence: irqfd-cache's eager
+ * route refresh run for masked pins instead of unmasked ones brings D20 back (the saved
+ * D20 counterexample diverges on it), but on irqfd-cache its findings look like D8's and
+ * D8's fix, which replaces the EOI path, removes them too; 30,000-run uniform campaigns
+ * (seeds 1, 2) reported nothing but known D8 and D23 findings, as on the unchanged code.
  */
 export interface Mutant {
   readonly id: string;
@@ -349,5 +358,53 @@ export const MUTANTS: readonly Mutant[] = [
     to: 'if (mode === "fixed")',
     variant: "qemu-8.2",
     bug: "a lowest-priority interrupt is reported delivered but never set in the target's IRR",
+  },
+  {
+    id: "cache-refresh-no-commit",
+    file: CACHE,
+    from: "    this.accel.kvm_irqchip_commit_routes();\n    this.entries.set(gsi, { source, sid, cookie: fixed.cookie, valid: true });",
+    to: "    this.entries.set(gsi, { source, sid, cookie: fixed.cookie, valid: true });",
+    variant: "irqfd-cache",
+    bug: "the eager refresh of an RTE's route updates QEMU's table without committing it: KVM delivers the old route",
+  },
+  {
+    id: "cache-detach-silent",
+    file: CACHE,
+    from: "    this.onDetach(gsi);\n",
+    to: "",
+    variant: "irqfd-cache",
+    bug: "a detached entry's irqfd stays assigned: the vector is injected through the stale route",
+  },
+  {
+    id: "cache-slow-path-no-sid",
+    file: CACHE,
+    from: "const r = this.iommu.vtd_interrupt_remap_msi(source, sid, true);",
+    to: "const r = this.iommu.vtd_interrupt_remap_msi(source, null, true);",
+    variant: "irqfd-cache",
+    bug: "the cache's slow path translates without the requester ID: no source-ID check, faults without the SID",
+  },
+  {
+    id: "cache-slow-path-no-swizzle",
+    file: CACHE,
+    from: "this.accel.kvm_swizzle_msi_ext_dest_id(r.msi)",
+    to: "r.msi",
+    variant: "irqfd-cache",
+    bug: "the slow path installs the route without the ext-dest-ID swizzle (a compatibility MSI to an APIC ID above 255)",
+  },
+  {
+    id: "latched-store-edge",
+    file: "impl/patches/latched-inputs.ts",
+    from: "this.setIrrBit(pin, this.level(pin) && this.lineAsserted(pin));",
+    to: "this.setIrrBit(pin, this.lineAsserted(pin));",
+    variant: "irqfd-cache",
+    bug: "an RTE switched to edge latches a line that is merely high as an edge (D2e reintroduced where it is fixed)",
+  },
+  {
+    id: "send-msi-no-swizzle",
+    file: ACCEL,
+    from: "this.kvm.kvm_send_userspace_msi(this.kvm_swizzle_msi_ext_dest_id(msi));",
+    to: "this.kvm.kvm_send_userspace_msi(msi);",
+    variant: "msi-direct",
+    bug: "KVM_SIGNAL_MSI without the ext-dest-ID swizzle (an IOAPIC or MSI-X message to an APIC ID above 255)",
   },
 ];
