@@ -42,10 +42,12 @@ function measure(profile: string, runs: number, on: Topology = topology): Map<st
  * with an extended destination ID on the default topology: 0.3-0.6%; devices' subhandles
  * (multi-vector MSI blocks): 1.5-1.8%. Remappable messages with data[31:16] set reach the
  * remapping unit in only 0-0.2% of uniform sequences (IR is rarely on there): no floor
- * there; the ir profile's stray requests (seeds 7-9): data[31:16] with SHV=1 2.5-3.8%,
- * with SHV=0 2.5-3.7%, fault 0x20 1.4-2.5%; through an IRTE with a reserved bit, fault
- * 0x24 1.9-2.8% (0.3-0.4% on 2 of 9 profile-seed pairs before, none on the rest); its
- * MSI-X deliveries rose from 6.6-8.5% to 7.7-10.6% (SHV=0 requests are delivered).
+ * there; the ir profile's stray requests, kept to about 1 step in 60 (more drew a guided
+ * campaign's mutations to them: planted IRTE RH, DM and FPD bugs went from 30 to 21-23
+ * of 36 campaigns killed), seeds 7-9: data[31:16] with SHV=1 1.1-1.6%, with SHV=0
+ * 1.0-1.6%, fault 0x20 0.6-1.2%; through an IRTE with a reserved bit, fault 0x24 0.8-1.4%
+ * (0.3-0.4% on 2 of 9 profile-seed pairs before, none on the rest). Remapped
+ * lowest-priority MSIs then measured 0.1-0.9% (0.4% each before): noise at this rate.
  * A generator change that stops reaching a case fails here.
  */
 const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
@@ -88,11 +90,11 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["bus-range source-ID check", 0.005],
     ["fault 0x26", 0.008],
     ["remapped MSI with RH=1", 0.002],
-    ["remapped lowest-priority MSI", 0.003],
-    ["remapped MSI with data[31:16] set, SHV=1", 0.02],
-    ["remapped MSI with data[31:16] set, SHV=0", 0.02],
-    ["fault 0x20", 0.01],
-    ["fault 0x24", 0.015],
+    ["remapped lowest-priority MSI", 0.001],
+    ["remapped MSI with data[31:16] set, SHV=1", 0.008],
+    ["remapped MSI with data[31:16] set, SHV=0", 0.008],
+    ["fault 0x20", 0.004],
+    ["fault 0x24", 0.005],
   ],
   devices: [
     ["MSI-X delivery", 0.5],

@@ -6,7 +6,10 @@
  * a hang. A control campaign per variant, unmutated, must pass with the same budget, or
  * the kill would mean nothing.
  *
- *   npx tsx bench/mutants/run.ts [--runs N] [--seeds 1,2,3] [--only id,id] [--slots K]
+ *   npx tsx bench/mutants/run.ts [--runs N] [--seeds 1,2,3] [--only id,id] [--slots K] [--unguided]
+ *
+ * `--unguided` runs the campaigns as pure random ones, to tell a generator's reach from
+ * the guidance's (a guide that keeps chasing one kind of run can starve another).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -26,6 +29,7 @@ const runs = Number(flag("--runs") ?? 4000);
 const seeds = (flag("--seeds") ?? "1").split(",").map(Number);
 const only = flag("--only")?.split(",");
 const slots = Number(flag("--slots") ?? 2);
+const unguided = process.argv.includes("--unguided");
 
 /** A copy of the tracked files with node_modules linked, for one campaign at a time. */
 function checkoutCopy(): string {
@@ -60,7 +64,7 @@ function campaign(dir: string, variant: string, seed: number): Promise<Outcome> 
   const out = join(dir, "cx");
   rmSync(out, { recursive: true, force: true });
   const args = ["bin/irqcheck.js", "fuzz", "--variant", variant, "--runs", String(runs), "--seed", String(seed)];
-  args.push("--jobs", "1", "--json", "--out", out);
+  args.push("--jobs", "1", "--json", "--out", out, ...(unguided ? ["--unguided"] : []));
   const started = performance.now();
   return new Promise((done) => {
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });

@@ -46,9 +46,10 @@ export type DeviceStep =
    * 0x20) or without (the data is ignored, VT-d §5.1.2.2); or a compatibility-format
    * message, as a device programmed before remapping was on sends, which CFI passes only
    * while EIME is clear (VT-d §5.1.2.1); or its own message through its IRTE rewritten
-   * with a reserved bit set (fault 0x24), after the fault records were cleared as Linux's
-   * fault handler (`dmar_fault`) clears them, so that this fault's reason is recorded. A
-   * device or guest that does it is what the checks are for (the ir profile).
+   * with a reserved bit set (fault 0x24). Linux's fault handler (`dmar_fault`) reads and
+   * clears the fault records around it, so that this fault's reason is recorded and a
+   * later fault of the run is too. A device or guest that does it is what the checks are
+   * for (the ir profile).
    */
   | {
       readonly k: "stray-request";
@@ -219,6 +220,7 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
             { op: "msi.fire", dev, vec },
             { op: "irte.write", index, irte: irteHex(fields) },
             { op: "iec.invalidate", global: false, index, mask: 0 },
+            { op: "ir.fault-clear" },
           ];
         }
         const stray =
@@ -232,6 +234,7 @@ export function deviceDriver(topology: Topology): (step: DeviceStep) => readonly
           { op: "msi.program", dev, vec, ...stray },
           { op: "msi.fire", dev, vec },
           { op: "msi.program", dev, vec, address: msiRemappableAddress(message.handle, true), data: message.data },
+          { op: "ir.fault-clear" },
         ];
       }
       case "raw":

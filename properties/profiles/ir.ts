@@ -21,8 +21,10 @@ export type IrStep =
 export function irSteps(topology: Topology): Gen<IrStep> {
   const raw = (g: Gen<Command>) => map(g, (command) => ({ k: "raw" as const, command }));
   return oneof<IrStep>(
-    [6, map(linuxSteps(topology), (step) => ({ k: "pin" as const, step }))],
-    [4, map(deviceSteps(topology, msiVectorGen(topology)), (step) => ({ k: "msi" as const, step }))],
+    [18, map(linuxSteps(topology), (step) => ({ k: "pin" as const, step }))],
+    [12, map(deviceSteps(topology, msiVectorGen(topology)), (step) => ({ k: "msi" as const, step }))],
+    // Stray requests are few: each reaches new fault and trace states, and a guided
+    // campaign that keeps every such run spends its mutations on them.
     [
       1,
       map(
@@ -34,10 +36,10 @@ export function irSteps(topology: Topology): Gen<IrStep> {
         (f) => ({ k: "msi" as const, step: { k: "stray-request" as const, ...f.mv, form: f.form, high: f.high } }),
       ),
     ],
-    [4, raw(irteGen(topology))],
-    [3, raw(invalidateGen(topology))],
+    [12, raw(irteGen(topology))],
+    [9, raw(invalidateGen(topology))],
     [
-      1,
+      3,
       raw(
         map(
           record({ sizeLog2: int(0, 3) }),
@@ -45,7 +47,7 @@ export function irSteps(topology: Topology): Gen<IrStep> {
         ),
       ),
     ],
-    [1, raw(elements<Command>([{ op: "ir.fault-clear" }]))],
+    [3, raw(elements<Command>([{ op: "ir.fault-clear" }]))],
     // CFI lets compatibility-format requests through only while EIME is clear (VT-d §5.1.2.1).
     [1, raw(map(bool, (cfi): Command => ({ op: "ir.control", ire: true, cfi })))],
   );
