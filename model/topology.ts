@@ -78,6 +78,9 @@ const DEFAULT: Topology = {
   irtEntries: 8,
   faultRecords: 1,
   extDestId: true,
+  // Two assigned devices' INTx on PIRQ GSIs 16 and 17, so that every campaign runs QEMU's
+  // VFIO INTx path (impl/qemu/vfio-intx.ts) as well as plain lines.
+  intxPins: [16, 17],
 };
 
 /** The built-in topologies, by name. */
@@ -113,7 +116,10 @@ export const TOPOLOGIES: Readonly<Record<string, Topology>> = {
     faultRecords: 1,
     extDestId: false,
   },
-  /** The default machine with an assigned device's INTx on each of pins 16 and 17 (PCI INTA/INTB on q35). */
+  /**
+   * The default machine, under the name it had when only it wired an assigned device's
+   * INTx to each of pins 16 and 17 (PCI INTA/INTB on q35).
+   */
   intx: { ...DEFAULT, name: "intx", intxPins: [16, 17] },
 };
 

@@ -158,7 +158,12 @@ describe("ExecImplementation over serve-model", () => {
       local?.apply(c);
     }
     // The program ran all three; the route it describes must be the one after two.
-    expect(impl.describe()).toEqual(["route gsi 5: addr 00000000fee01000 data 8031", "cache gsi 5: cookie - attached"]);
+    expect(impl.describe()).toEqual([
+      "route gsi 5: addr 00000000fee01000 data 8031",
+      "cache gsi 5: cookie - attached",
+      "intx pin 16: userspace",
+      "intx pin 17: userspace",
+    ]);
     expect(impl.describe()).toEqual(local?.describe());
     expect(impl.describe().length).toBeGreaterThan(0);
   });

@@ -64,10 +64,12 @@ const DELIVERY_MODE_NAMES = ["fixed", "lowest", "SMI", "reserved", "NMI", "INIT"
  * KVM route every time, commits and assigns the irqfd: vfio-pci's path
  * (vfio_update_kvm_msi_virq), not virtio-pci's, which skips the update while the message
  * equals the one it cached. The two differ only when the update fails: vfio-pci goes on
- * with the stale route, ivshmem makes QEMU abort (aborts.ts, A1).
+ * with the stale route, ivshmem makes QEMU abort (aborts.ts, A1). It has no assigned
+ * device: the topology's INTx pins are pc-testdev's plain lines there.
  */
 export function asRealMachine(topology: Topology): Topology {
-  return { ...topology, msiDevices: topology.msiDevices.map((d) => ({ ...d, qemuModel: "vfio-pci" })) };
+  const { intxPins: _assigned, ...rest } = topology;
+  return { ...rest, msiDevices: topology.msiDevices.map((d) => ({ ...d, qemuModel: "vfio-pci" })) };
 }
 
 /** Why this machine cannot be built for the topology, or null. */
