@@ -129,8 +129,10 @@ describe("the store", () => {
   });
 
   it("regress finds the checkout's counterexamples from another directory and says where it looks", async () => {
+    // A fresh directory: tmpdir() itself may hold the checkout, and the path would be shown relative to it.
+    const elsewhere = mkdtempSync(join(tmpdir(), "irqcheck-elsewhere-"));
     const child = spawn(process.execPath, [resolve("bin/irqcheck.js"), "regress", "--json"], {
-      cwd: tmpdir(),
+      cwd: elsewhere,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -143,6 +145,7 @@ describe("the store", () => {
     });
     const code = await new Promise((done) => child.on("exit", done));
     expect(code).toBe(0);
+    rmSync(elsewhere, { recursive: true });
     expect(err).toContain(`counterexamples under ${resolve("counterexamples")}`);
     expect(JSON.parse(out).files).toBeGreaterThan(50);
   });
