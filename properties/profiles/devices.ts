@@ -47,8 +47,8 @@ export type DeviceStep =
    * message, as a device programmed before remapping was on sends, which CFI passes only
    * while EIME is clear (VT-d §5.1.2.1); or its own message through its IRTE rewritten
    * with a reserved bit set (fault 0x24). Linux's fault handler (`dmar_fault`) reads and
-   * clears the fault records around it, so that this fault's reason is recorded and a
-   * later fault of the run is too. A device or guest that does it is what the checks are
+   * clears the fault record after each, so that a later fault of the run is recorded too;
+   * the IRTE form clears it before as well, so that its own reason is recorded. A device or guest that does it is what the checks are
    * for (the ir profile).
    */
   | {
