@@ -4,7 +4,7 @@
  * few seconds. After the warm-up (the first tenth, at least a minute: module loading, JIT,
  * the first findings), RSS must stay within 10% of its value at the end of the warm-up.
  *
- *   npx tsx bench/campaign-rss.ts [--minutes 60] [--variant qemu-8.2] [--every 10]
+ *   node bin/bundle.js bench/campaign-rss.ts [--minutes 60] [--variant qemu-8.2] [--every 10]
  *
  * Prints the samples; warm-up RSS, min and max after it, and max/warm-up; and, because a
  * single sample moves with the collectors' sawtooth, the mean and peak of five windows after

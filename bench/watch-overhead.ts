@@ -3,7 +3,7 @@
  * RunWatch installed (each command's JSON appended to shared memory, each run's start
  * stamped), interleaved, after a warm-up. Prints commands/s of each and the ratio.
  *
- *   npx tsx bench/watch-overhead.ts [--runs 3000] [--rounds 5] [--variant qemu-8.2]
+ *   node bin/bundle.js bench/watch-overhead.ts [--runs 3000] [--rounds 5] [--variant qemu-8.2]
  */
 import { parseArgs } from "node:util";
 import { sharedWatchMemory, WatchWriter } from "../cli/run-watch.ts";

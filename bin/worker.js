@@ -1,5 +1,5 @@
-// Worker-thread entry: register tsx in this thread, then run the TypeScript worker.
-import { register } from "tsx/esm/api";
+// Worker-thread entry (cli/sandbox.ts): the sandbox worker, from the same build as the
+// thread that started it.
+import { CLI_ENTRIES, importEntryOfParent } from "./bundle.js";
 
-register();
-await import("../cli/worker.ts");
+await importEntryOfParent(CLI_ENTRIES, "cli/worker.ts");

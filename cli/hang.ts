@@ -12,7 +12,7 @@ import type { VariantSpec } from "./job.ts";
 import { loggedCommands } from "./run-watch.ts";
 import type { Sandbox } from "./sandbox.ts";
 
-/** What starting a sandbox worker costs on a loaded 2-core machine (tsx compiles the sources). */
+/** What starting a sandbox worker costs on a loaded 2-core machine (more where tsx compiles the sources). */
 const WORKER_START_MS = 1500;
 
 export interface HangShrink {

@@ -231,7 +231,7 @@ export const variant = {
 
 describe("the implementation under test is untrusted", () => {
   it.each([
-    // Budgets leave room for a worker's start (tsx compiles the sources) on a loaded CI machine.
+    // Budgets leave room for a worker's start (tsx may compile the sources) on a loaded CI machine.
     ["throw", "crashed", /RangeError: boom on the second cpu\.eoi/, "1", 8],
     ["malformed", "crashed", /malformed step result: step result has no observations array/, "1", 8],
     ["exit", "crashed", /called process\.exit\(13\)/, "2", 8],

@@ -6,7 +6,7 @@
  * a hang. A control campaign per variant, unmutated, must pass with the same budget, or
  * the kill would mean nothing.
  *
- *   npx tsx bench/mutants/run.ts [--runs N] [--seeds 1,2,3] [--only id,id] [--slots K] [--unguided]
+ *   node bin/bundle.js bench/mutants/run.ts [--runs N] [--seeds 1,2,3] [--only id,id] [--slots K] [--unguided]
  *
  * `--unguided` runs the campaigns as pure random ones, to tell a generator's reach from
  * the guidance's (a guide that keeps chasing one kind of run can starve another).
