@@ -82,21 +82,28 @@ export class Kvm {
     return copy;
   }
 
-  /** KVM_SET_GSI_ROUTING: replace the whole table, refresh every irqfd's cache, rescan. */
+  /**
+   * KVM_SET_GSI_ROUTING: replace the whole table, refresh every irqfd's cache, rescan. The
+   * kernel rebuilds its table from scratch; here only the entries that are not the very
+   * objects of the last table are checked and installed (`changedRoutes`), which leaves
+   * the same table, so a commit costs what changed, not the table's size.
+   */
   kvm_set_irq_routing(table: readonly KvmMsiRoute[]): void {
     // The same frozen table as last time: the rebuild and irqfd_update would give what is there.
     const unchanged = table === this.routingTable && Object.isFrozen(table);
-    if (!unchanged) {
-      const bad = table.find(kvmMsiRouteInvalid);
-      if (bad !== undefined) throw new Error(`KVM_SET_GSI_ROUTING: -EINVAL for gsi ${bad.gsi}`);
-    }
+    const changed = unchanged ? [] : changedRoutes(this.routingTable, this.routes, table);
+    const bad = (changed ?? table).find(kvmMsiRouteInvalid);
+    if (bad !== undefined) throw new Error(`KVM_SET_GSI_ROUTING: -EINVAL for gsi ${bad.gsi}`);
     this.rec.event(`KVM_SET_GSI_ROUTING nr=${table.length}`);
     if (!unchanged) {
-      this.routes = new Map(table.map((r) => [r.gsi, r]));
+      if (changed === null) this.routes = new Map(table.map((r) => [r.gsi, r]));
+      else for (const r of changed) this.routes.set(r.gsi, r);
       this.routingTable = table;
       // kvm_irq_routing_update -> irqfd_update for every irqfd.
       for (const fd of this.irqfds.values()) fd.cached = this.routes.get(fd.gsi) ?? null;
-      this.ioapicLevelIrqs = ioapicLevelIrqs(this.routes);
+      if (changed === null || changed.some((r) => r.gsi < NR_RESERVED_IOAPIC_PINS)) {
+        this.ioapicLevelIrqs = ioapicLevelIrqs(this.routes);
+      }
     }
     // kvm_make_scan_ioapic_request: every vCPU rebuilds its EOI-exit bitmap from the
     // IOAPIC's level routes (decoded once per table, as each vCPU's scan would decode them alike).
@@ -264,6 +271,31 @@ function ioapicLevelIrqs(routes: ReadonlyMap<number, KvmMsiRoute>): CompatInterr
     if (irq.trigger === 1) irqs.push(irq);
   }
   return irqs;
+}
+
+/**
+ * The entries of `next` that are not the very objects at the same place in `last` (whose
+ * GSIs index `routes`), or null when the two differ otherwise (a GSI moved or repeated, an
+ * entry removed): then the table is rebuilt whole. An entry kept is one the last
+ * KVM_SET_GSI_ROUTING checked and installed.
+ */
+function changedRoutes(
+  last: readonly KvmMsiRoute[],
+  routes: ReadonlyMap<number, KvmMsiRoute>,
+  next: readonly KvmMsiRoute[],
+): KvmMsiRoute[] | null {
+  if (next.length < last.length || routes.size !== last.length) return null;
+  const changed: KvmMsiRoute[] = [];
+  const added = new Set<number>();
+  for (let i = 0; i < next.length; i++) {
+    const r = next[i] as KvmMsiRoute;
+    const was = last[i];
+    if (r === was) continue;
+    if (was !== undefined ? r.gsi !== was.gsi : routes.has(r.gsi) || added.has(r.gsi)) return null;
+    if (was === undefined) added.add(r.gsi);
+    changed.push(r);
+  }
+  return changed;
 }
 
 const lapicDigests = new WeakMap<readonly lapic.LapicState[], string>();
