@@ -17,6 +17,8 @@ export interface ExploreBench {
   readonly seconds: number;
   readonly states: number;
   readonly statesPerSecond: number;
+  /** Over CPU time of this process (user and system), the measure of the explorer's goal. */
+  readonly statesPerCpuSecond: number;
   /** Shortest length per `op/difference` signature. */
   readonly shortest: ReadonlyMap<string, number>;
 }
@@ -26,6 +28,7 @@ export function exploreBench(variantName: string, timeMs: number, depth = 12): E
   const v = findVariant(variantName);
   if (topology === undefined || v === undefined) throw new Error(variantName);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const r = explore({
     topology,
     alphabet: alphabet("ioapic", topology),
@@ -37,6 +40,7 @@ export function exploreBench(variantName: string, timeMs: number, depth = 12): E
     stop: () => performance.now() - started >= timeMs,
   });
   const seconds = r.elapsedMs / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const shortest = new Map(r.findings.map((f) => [`${f.signature.op}/${f.signature.difference}`, f.commands.length]));
   return {
     variant: v.name,
@@ -44,6 +48,7 @@ export function exploreBench(variantName: string, timeMs: number, depth = 12): E
     seconds,
     states: r.states,
     statesPerSecond: r.states / seconds,
+    statesPerCpuSecond: r.states / ((cpu.user + cpu.system) / 1e6),
     shortest,
   };
 }
