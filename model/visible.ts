@@ -64,7 +64,12 @@ export function seal<T extends object>(part: T): T {
   const inner: readonly unknown[] = Array.isArray(part) ? part : Object.values(part);
   for (let i = 0; i < inner.length; i++) {
     const v = inner[i];
-    if (typeof v === "object" && v !== null) seal(v);
+    if (typeof v !== "object" || v === null) continue;
+    // An array of numbers (a LAPIC register) is frozen with its owner and not marked: the
+    // checker asks only of views, LAPIC lists and LAPICs whether they are sealed, and a
+    // mark costs the array an identity hash.
+    if (Array.isArray(v) && v.every((w) => typeof w !== "object" || w === null)) Object.freeze(v);
+    else seal(v);
   }
   sealedParts.add(Object.freeze(part));
   return part;
