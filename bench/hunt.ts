@@ -24,6 +24,8 @@ export interface Bug {
   readonly fixedBy?: string;
   /** The built-in topology (D9 needs the intx one); the default one when absent. */
   readonly topology?: string;
+  /** One in thousands of random runs or rarer: hunted over fewer seeds with a larger cap. */
+  readonly deep?: boolean;
 }
 
 export interface Hunt {

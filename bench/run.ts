@@ -162,8 +162,10 @@ if (section("explore")) {
 }
 
 if (section("time-to-find")) {
+  const bugs = documentedBugs();
+  const deepOnes = [...new Set(bugs.filter((b) => b.deep === true).map((b) => b.divergence))].join(", ");
   say(
-    `## Time to first divergence, guided and unguided (one core, seeds 1-${budget.seeds}, at most ${budget.runCap} runs; D8 and D20 seeds 1-${budget.deepSeeds}, at most ${budget.deepCap})`,
+    `## Time to first divergence, guided and unguided (one core, seeds 1-${budget.seeds}, at most ${budget.runCap} runs; ${deepOnes} seeds 1-${budget.deepSeeds}, at most ${budget.deepCap})`,
   );
   say();
   say(
@@ -174,8 +176,8 @@ if (section("time-to-find")) {
     "| divergence | variant | profile | mode | found | runs | wall s | CPU s | runs × | sooner/later/same | shrunk lengths | explorer |",
   );
   say("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
-  for (const bug of documentedBugs()) {
-    const deep = bug.divergence === "D8" || bug.divergence === "D20";
+  for (const bug of bugs) {
+    const deep = bug.deep === true;
     const cap = deep ? budget.deepCap : budget.runCap;
     const seeds = deep ? budget.deepSeeds : budget.seeds;
     const unguided = await timeToFind(bug, false, seeds, cap);
