@@ -7,7 +7,7 @@
 //
 //   node bin/bundle.js ENTRY.ts [ARGS...]   runs one TypeScript entry compiled (bench/)
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -135,12 +135,16 @@ export async function importEntry(entries, entry) {
   return import(pathToFileURL(join(ROOT, entry)).href);
 }
 
-/** The module `entry` of a build its parent thread loaded (bin/worker.js), else as importEntry does. */
+/**
+ * The module `entry` from the build its parent thread loaded (bin/worker.js), if that build
+ * has it (a bench/ entry's build has no sandbox worker), else as importEntry does.
+ */
 export async function importEntryOfParent(entries, entry) {
   const dir = process.env[BUNDLE_ENV];
-  if (dir === undefined) return importEntry(entries, entry);
+  const file = dir === undefined ? undefined : outputOf(dir, entry);
+  if (file === undefined || !existsSync(file)) return importEntry(entries, entry);
   process.setSourceMapsEnabled(true);
-  return import(pathToFileURL(outputOf(dir, entry)).href);
+  return import(pathToFileURL(file).href);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

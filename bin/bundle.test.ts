@@ -2,16 +2,17 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleDir } from "./bundle.js";
+import { BUNDLE_ENV, bundleDir, importEntryOfParent } from "./bundle.js";
 
 const ROOT = join(import.meta.dirname, "..");
 mkdirSync(join(ROOT, "dist"), { recursive: true });
 const dir = mkdtempSync(join(ROOT, "dist", "bundle-test-"));
 const entry = relative(ROOT, join(dir, "entry.ts"));
-const cacheDir = join(ROOT, "dist", "bundle", entry.replace(/\W/g, "_"));
+const depEntry = relative(ROOT, join(dir, "dep.ts"));
+const cacheDirs = [entry, depEntry].map((e) => join(ROOT, "dist", "bundle", e.replace(/\W/g, "_")));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  rmSync(cacheDir, { recursive: true, force: true });
+  for (const c of cacheDirs) rmSync(c, { recursive: true, force: true });
 });
 
 writeFileSync(join(dir, "entry.ts"), 'export const here: string = import.meta.url;\nexport { n } from "./dep.ts";\n');
@@ -38,6 +39,18 @@ describe("bin/bundle.js", () => {
     expect(second).not.toBeNull();
     expect(second).not.toBe(first);
     expect((await load(second as string)).n).toBe(2);
+  });
+
+  it("a worker whose parent's build lacks its entry (a bench/ entry's) loads a build of its own", async () => {
+    const parent = await bundleDir([entry]);
+    expect(parent).not.toBeNull();
+    process.env[BUNDLE_ENV] = parent as string;
+    try {
+      const dep = (await importEntryOfParent([depEntry], depEntry)) as { n: number };
+      expect(typeof dep.n).toBe("number");
+    } finally {
+      delete process.env[BUNDLE_ENV];
+    }
   });
 
   it("is off with IRQCHECK_NO_BUNDLE=1", async () => {
