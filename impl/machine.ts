@@ -5,8 +5,9 @@
  * vCPU's `kvm_cpu_exec_mmio`, device lines to `ioapic_set_irq`, vCPU interrupt
  * acknowledge and EOI to the kernel.
  */
-import { parseHexWords } from "../model/bits.ts";
+import { get32, parseHexWords } from "../model/bits.ts";
 import type { Command } from "../model/commands.ts";
+import { RteHigh, RteLow } from "../model/ioapic.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../model/topology.ts";
 import type { GuestVisible } from "../model/visible.ts";
 import type { Implementation, StepResult } from "../properties/implementation.ts";
@@ -22,6 +23,15 @@ import { Recorder } from "./recorder.ts";
 /** First eventfd number of device d; the route cache also uses it as the vector's GSI. */
 const FD_BASE = 32;
 const FDS_PER_DEVICE = 32;
+
+/** `Machine.coverage` flags. */
+export const COVERAGE = {
+  staleEoi: 1,
+  staleEoiRemoteIrr: 2,
+  staleRoute: 4,
+  staleRouteRemoteIrr: 8,
+} as const;
+const { staleEoi, staleEoiRemoteIrr, staleRoute, staleRouteRemoteIrr } = COVERAGE;
 
 export class Machine {
   readonly rec = new Recorder();
@@ -151,6 +161,36 @@ export class Machine {
     };
   }
 
+  /**
+   * Internal states the guest cannot see yet, as flags (`Implementation.coverage`):
+   * - staleEoi: a level interrupt in service that is not in its vCPU's EOI-exit bitmap
+   *   (`vcpu_scan_ioapic`), so its EOI stays in the kernel;
+   * - staleEoiRemoteIrr: the same, for the vector of an RTE with Remote IRR set, whose EOI
+   *   the IOAPIC waits for (D8);
+   * - staleRoute: a compatibility-format RTE whose KVM route delivers another vector;
+   * - staleRouteRemoteIrr: the same, with Remote IRR set: the EOI-exit bitmap holds the
+   *   route's vector, not the RTE's (D20).
+   */
+  coverage(): number {
+    let flags = 0;
+    const remoteIrrVectors = new Set<number>();
+    for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+      const low = this.ioapic.low[pin] ?? 0;
+      const remoteIrr = get32(low, RteLow.remoteIrr) === 1;
+      const vector = get32(low, RteLow.vector);
+      if (remoteIrr) remoteIrrVectors.add(vector);
+      if (get32(this.ioapic.high[pin] ?? 0, RteHigh.format) === 1) continue;
+      const routed = this.kvm.routeVector(pin);
+      if (routed !== null && routed !== vector) flags |= remoteIrr ? staleRoute | staleRouteRemoteIrr : staleRoute;
+    }
+    for (let cpu = 0; cpu < this.topology.cpus.length; cpu++) {
+      for (const v of this.kvm.levelInServiceWithoutExit(cpu)) {
+        flags |= remoteIrrVectors.has(v) ? staleEoi | staleEoiRemoteIrr : staleEoi;
+      }
+    }
+    return flags;
+  }
+
   digest(): string {
     return [
       this.kvm.digest(),
@@ -196,6 +236,9 @@ export function machineImplementation(name: string, components: Components): Imp
     },
     digest() {
       return current().digest();
+    },
+    coverage() {
+      return current().coverage();
     },
   };
 }

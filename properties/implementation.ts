@@ -31,6 +31,13 @@ export interface Implementation {
    * for each command in order, and may stop early.
    */
   prepare?(commands: readonly Command[]): void;
+  /**
+   * Optional: flags of the internal state after the last step that the guest cannot see
+   * (a cached translation gone stale, an EOI that will not reach the IOAPIC), as bits of
+   * a small number. Feedback-guided campaigns count each flag's changes as features, as
+   * syzkaller counts the kernel's own coverage: runs that reach such states are kept.
+   */
+  coverage?(): number;
   /** A compact description of internal state (routes, irqfds) for counterexample reports. */
   describe(): readonly string[];
   /**

@@ -7,7 +7,9 @@
  * Methods named after kernel functions are the ones a variant may override (a kernel
  * version, a proposed KVM change); every one records what it did.
  */
+import { get32 } from "../../model/bits.ts";
 import * as lapic from "../../model/lapic.ts";
+import { MsiData } from "../../model/msi.ts";
 import { DELIVERY_MODES } from "../../model/observations.ts";
 import type { Topology } from "../../model/topology.ts";
 import { isSealed, type LapicVisible, seal } from "../../model/visible.ts";
@@ -239,6 +241,32 @@ export class Kvm {
     ended: { readonly vector: number; readonly level: boolean },
   ): boolean {
     return this.eoiExit[cpu]?.[ended.vector] === true;
+  }
+
+  /**
+   * Level-triggered vectors in service on `cpu` (ISR and TMR) whose EOI will stay in the
+   * kernel: not in the vCPU's EOI-exit bitmap, so `kvm_ioapic_send_eoi` never reaches
+   * userspace's IOAPIC (semantics.md §5.4).
+   */
+  levelInServiceWithoutExit(cpu: number): number[] {
+    const l = this.apics[cpu];
+    const out: number[] = [];
+    if (l === undefined) return out;
+    for (let w = 0; w < 8; w++) {
+      let bits = ((l.isr[w] ?? 0) & (l.tmr[w] ?? 0)) >>> 0;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits);
+        bits = (bits & ~(1 << b)) >>> 0;
+        if (this.eoiExit[cpu]?.[w * 32 + b] !== true) out.push(w * 32 + b);
+      }
+    }
+    return out;
+  }
+
+  /** The vector GSI `gsi`'s route delivers, as `kvm_set_msi_irq` decodes it; null without a route. */
+  routeVector(gsi: number): number | null {
+    const r = this.routes.get(gsi);
+    return r === undefined ? null : get32(r.data, MsiData.vector);
   }
 
   /** Canonical encoding of the kernel state (explorer hashing). */

@@ -20,7 +20,11 @@
  *   RTE with Remote IRR set carries;
  * - every implementation trace line under the command, with its numbers taken out
  *   (`kvm_set_irq gsi=# level=# via route (dest # phys vector # level)`): which paths of
- *   QEMU and KVM the command went through.
+ *   QEMU and KVM the command went through;
+ * - one of the implementation's own coverage flags changing (`Implementation.coverage`,
+ *   impl/machine.ts): internal states the guest cannot see yet, such as a level interrupt
+ *   in service that its vCPU's EOI-exit bitmap lacks (D8) or a route that still carries
+ *   an RTE's old vector (D20).
  */
 
 import { get32 } from "../../model/bits.ts";
@@ -41,6 +45,7 @@ const LAPIC = 2;
 const MSIX = 3;
 const MACHINE = 4;
 const TRACE = 5;
+const IMPL = 6;
 
 const opIndex = new Map<Op, number>(OPS.map((op, i) => [op, i]));
 
@@ -154,6 +159,7 @@ class RunFeatures {
   private readonly lapics: number[];
   private readonly msix: number[];
   private machine = 0;
+  private impl = 0;
   /** The LAPIC list, each LAPIC and each MSI-X table as last looked at. */
   private seenLapicList: readonly LapicState[] | null = null;
   private readonly seenLapics: (LapicState | undefined)[];
@@ -179,7 +185,7 @@ class RunFeatures {
     });
   }
 
-  step(command: Command, states: readonly MachineState[], trace: readonly string[]): void {
+  step(command: Command, states: readonly MachineState[], trace: readonly string[], impl: number): void {
     const op = opIndex.get(command.op) ?? 31;
     const state = states[0];
     if (state === undefined) return;
@@ -199,6 +205,10 @@ class RunFeatures {
       if ((changed & 1) === 1) this.features.add(feature(MACHINE, op, b, (machine >>> b) & 1));
     }
     this.machine = machine;
+    for (let changed = impl ^ this.impl, b = 0; changed !== 0; changed >>>= 1, b++) {
+      if ((changed & 1) === 1) this.features.add(feature(IMPL, op, b, (impl >>> b) & 1));
+    }
+    this.impl = impl;
     for (const line of trace) this.features.add(feature(TRACE, op, 0, this.shapes.of(line)));
   }
 
@@ -265,7 +275,7 @@ export function checkWithFeedback(
 ): { readonly result: CheckResult; readonly features: ReadonlySet<number> } {
   const run = new RunFeatures(topology, shapes);
   const result = check(topology, impl, commands, property, (command, cursor, actual) =>
-    run.step(command, cursor.states, actual.trace),
+    run.step(command, cursor.states, actual.trace, impl.coverage?.() ?? 0),
   );
   return { result, features: run.features };
 }
