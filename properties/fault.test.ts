@@ -4,6 +4,7 @@ import { findVariant } from "../impl/variants/index.ts";
 import { defaultTopology } from "../model/topology.ts";
 import { check } from "./checker.ts";
 import { guard, ImplementationFault, malformedStepResult } from "./fault.ts";
+import { checkWithFeedback, TraceShapes } from "./guidance/feedback.ts";
 import type { Implementation, StepResult } from "./implementation.ts";
 
 const topology = defaultTopology();
@@ -133,6 +134,37 @@ describe("guard and check", () => {
       expect(e).toBeInstanceOf(ImplementationFault);
       expect((e as ImplementationFault).fault).toEqual({ kind: "crashed", message: "RangeError: second" });
       expect((e as ImplementationFault).commands).toEqual(pins.map((pin) => ({ op: "line.pulse", pin })));
+    }
+  });
+
+  it("a coverage() that throws or answers a non-number is a crash at its command in a guided run", () => {
+    const commands = [
+      { op: "line.pulse", pin: 5 },
+      { op: "line.pulse", pin: 6 },
+    ] as const;
+    for (const [coverage, message] of [
+      [
+        () => {
+          throw new TypeError("no flags");
+        },
+        "TypeError: no flags",
+      ],
+      [() => -1, "malformed coverage(): -1, expected a whole number below 2^31"],
+    ] as const) {
+      const impl = base.create();
+      let calls = 0;
+      const r = checkWithFeedback(
+        topology,
+        { ...impl, coverage: () => (++calls === 2 ? coverage() : 0) },
+        commands,
+        "delivery-log",
+        new TraceShapes(),
+      ).result;
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.divergence.fault).toEqual({ kind: "crashed", message });
+        expect(r.divergence.step).toBe(2);
+      }
     }
   });
 });

@@ -212,6 +212,16 @@ export function guard(impl: Implementation): Implementation {
       return lines;
     },
     ...(impl.digest === undefined ? {} : { digest: () => call(() => impl.digest?.() ?? "") }),
+    ...(impl.coverage === undefined
+      ? {}
+      : {
+          coverage: () => {
+            const flags = call(() => impl.coverage?.() ?? 0);
+            if (!Number.isInteger(flags) || flags < 0 || flags > 0x7fffffff)
+              fail(`malformed coverage(): ${JSON.stringify(flags)}, expected a whole number below 2^31`);
+            return flags;
+          },
+        }),
     ...(impl.prepare === undefined ? {} : { prepare: (commands) => call(() => impl.prepare?.(commands)) }),
   };
   return guarded;

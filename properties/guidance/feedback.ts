@@ -37,6 +37,7 @@ import { isRemappable } from "../../model/msi.ts";
 import type { MsixEntry } from "../../model/msix.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../../model/topology.ts";
 import { type CheckResult, check, type Property } from "../checker.ts";
+import { guard } from "../fault.ts";
 import type { Implementation } from "../implementation.ts";
 
 /** Component classes of a feature. */
@@ -274,8 +275,10 @@ export function checkWithFeedback(
   shapes: TraceShapes,
 ): { readonly result: CheckResult; readonly features: ReadonlySet<number> } {
   const run = new RunFeatures(topology, shapes);
-  const result = check(topology, impl, commands, property, (command, cursor, actual) =>
-    run.step(command, cursor.states, actual.trace, impl.coverage?.() ?? 0),
+  // Guarded, so a coverage() that throws or answers nonsense is the implementation's crash.
+  const guarded = guard(impl);
+  const result = check(topology, guarded, commands, property, (command, cursor, actual) =>
+    run.step(command, cursor.states, actual.trace, guarded.coverage?.() ?? 0),
   );
   return { result, features: run.features };
 }
