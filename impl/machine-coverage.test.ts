@@ -68,4 +68,20 @@ describe("Machine.coverage", () => {
     const lazy = flagsAlong("irqfd-cache-lazy", rewriteInService);
     expect((lazy[5] ?? 0) & COVERAGE.staleEoi).toBe(0);
   });
+
+  it("flags the vector of an RTE with Remote IRR set when its vCPU's bitmap lacks it (D8 on Linux 6.1)", () => {
+    // 0x41 to APIC ID 1, taken there; the RTE retargeted to APIC ID 0, vector kept. Linux 6.1
+    // has no pending-EOI clause: vCPU 1's rescan drops 0x41 while Remote IRR waits for it.
+    const retarget: Command[] = [
+      write(lowReg(5) + 1, 0x01000000),
+      write(lowReg(5), levelRte(0x41)),
+      { op: "line.set", pin: 5, level: 1 },
+      { op: "cpu.accept", cpu: 1 },
+      write(lowReg(5) + 1, 0),
+    ];
+    const both = COVERAGE.staleEoi | COVERAGE.staleEoiRemoteIrr;
+    expect(flagsAlong("qemu-8.2@linux-6.1", retarget).slice(4)).toEqual([0, both]);
+    // Linux 6.12 keeps 0x41 in vCPU 1's bitmap while it is in service there.
+    expect(flagsAlong("qemu-8.2", retarget).slice(4)).toEqual([0, 0]);
+  });
 });

@@ -173,22 +173,28 @@ export class Machine {
    */
   coverage(): number {
     let flags = 0;
-    const remoteIrrVectors = new Set<number>();
     for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
       const low = this.ioapic.low[pin] ?? 0;
-      const remoteIrr = get32(low, RteLow.remoteIrr) === 1;
-      const vector = get32(low, RteLow.vector);
-      if (remoteIrr) remoteIrrVectors.add(vector);
       if (get32(this.ioapic.high[pin] ?? 0, RteHigh.format) === 1) continue;
       const routed = this.kvm.routeVector(pin);
-      if (routed !== null && routed !== vector) flags |= remoteIrr ? staleRoute | staleRouteRemoteIrr : staleRoute;
+      if (routed === null || routed === get32(low, RteLow.vector)) continue;
+      flags |= staleRoute | (get32(low, RteLow.remoteIrr) === 1 ? staleRouteRemoteIrr : 0);
     }
     for (let cpu = 0; cpu < this.topology.cpus.length; cpu++) {
       for (const v of this.kvm.levelInServiceWithoutExit(cpu)) {
-        flags |= remoteIrrVectors.has(v) ? staleEoi | staleEoiRemoteIrr : staleEoi;
+        flags |= staleEoi | (this.remoteIrrCarries(v) ? staleEoiRemoteIrr : 0);
       }
     }
     return flags;
+  }
+
+  /** An RTE with Remote IRR set carries `vector`: its EOI is what the IOAPIC waits for. */
+  private remoteIrrCarries(vector: number): boolean {
+    for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+      const low = this.ioapic.low[pin] ?? 0;
+      if (get32(low, RteLow.remoteIrr) === 1 && get32(low, RteLow.vector) === vector) return true;
+    }
+    return false;
   }
 
   digest(): string {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { findVariant } from "../../impl/variants/index.ts";
 import type { Command } from "../../model/commands.ts";
 import { defaultTopology } from "../../model/topology.ts";
-import { runCampaign } from "../campaign.ts";
+import { runCampaign, runGenerator, runSeed } from "../campaign.ts";
 import { toSampler } from "../gen.ts";
 import { findProfile } from "../profiles/index.ts";
 import { corpusEntry, parseCorpusEntry, serializeCorpusEntry } from "./corpus.ts";
@@ -64,6 +64,24 @@ describe("feedback guidance", () => {
     expect(d8(guided), `guided: ${guided.runs} runs`).toBeDefined();
     expect(d8(random)).toBeUndefined();
     expect(random.runs).toBe(2000);
+  });
+
+  it("runs the unguided campaign's own first 512 runs, then mutants", () => {
+    const g = guide("irqfd-cache", "uniform");
+    const seen: (readonly Command[])[] = [];
+    const sequence = g.sequence.bind(g);
+    g.sequence = (run, seed) => {
+      const commands = sequence(run, seed);
+      seen[run] = commands;
+      return commands;
+    };
+    campaign("irqfd-cache", "uniform", 3, 700, g);
+    const fresh = runGenerator(setup("irqfd-cache", "uniform").p, topology, 40);
+    const isFresh = (run: number) => JSON.stringify(seen[run]) === JSON.stringify(fresh(runSeed(3, run)));
+    expect(seen.length).toBe(700);
+    for (let run = 0; run < 512; run++) expect(isFresh(run), `run ${run}`).toBe(true);
+    const mutants = seen.slice(512).filter((_, i) => !isFresh(512 + i)).length;
+    expect(mutants).toBeGreaterThan(40);
   });
 
   it("is deterministic: the same seed gives the same findings and the same corpus", () => {
