@@ -29,7 +29,7 @@ export const DEEP_BUGS: readonly Bug[] = [
   },
 ];
 
-/** A verdict's run budget from which its bug counts as deep (D10a, D11). */
+/** A verdict's run budget from which its bug counts as deep (D10a). */
 const DEEP_BUDGET = 5000;
 
 /** One bug per (divergence, variant) of the manifest's verdicts, then the deep bugs. */

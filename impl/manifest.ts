@@ -539,7 +539,7 @@ export const VERDICTS: readonly Verdict[] = [
     profile: "ir",
     property: "delivery-log",
     seed: 2,
-    runs: 5000,
+    runs: 500,
     maxLength: 6,
     signature: "msi.fire/spurious-fault",
   },

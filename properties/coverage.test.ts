@@ -84,10 +84,17 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["fault 0x21", 0.02],
     // 2.4-3.3% over seeds 7-9 (2.5-3.2% before the stray requests): 2.5% was within noise.
     ["nondeterministic step", 0.02],
-    ["MSI-X delivery", 0.08],
+    // Seeds 7-9: 7.7-9.2%, then 7.2-8.9% once bus ranges came in every case (an empty
+    // range faults where the device's bus alone passed).
+    ["MSI-X delivery", 0.07],
     ["SQ decides a source-ID check", 0.008],
     ["SQ 01b or 10b decides a source-ID check", 0.01],
     ["bus-range source-ID check", 0.005],
+    // Bus ranges in every case (source-id-case.ts), seeds 7-9: the range starting at the
+    // device's bus 0.6-0.9%, an empty range 0.4-0.6%; the range ending at it 0-0.1% (the
+    // second device's, whose messages are rarely remapped here).
+    ["source-ID check: bus at the range's start", 0.005],
+    ["source-ID check: empty bus range", 0.003],
     ["fault 0x26", 0.008],
     ["remapped MSI with RH=1", 0.002],
     ["remapped lowest-priority MSI", 0.001],
@@ -103,6 +110,9 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["SQ decides a source-ID check", 0.015],
     ["SQ 01b or 10b decides a source-ID check", 0.015],
     ["bus-range source-ID check", 0.005],
+    // Seeds 7-9: 0.7-1.3% and 0.2-0.5%.
+    ["source-ID check: bus at the range's start", 0.006],
+    ["source-ID check: empty bus range", 0.002],
     ["fault 0x26", 0.012],
     ["MSI-X through an IRTE that a range invalidation at another index retired", 0.004],
     ["remapped MSI with a subhandle", 0.008],

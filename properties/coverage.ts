@@ -10,6 +10,7 @@ import { FaultReason, Irte, irteAt, remapIndex } from "../model/interrupt-remapp
 import { initialState, type MachineState, step } from "../model/machine.ts";
 import { decodeCompat, decodeRemappable, isRemappable, MsiData } from "../model/msi.ts";
 import type { Topology } from "../model/topology.ts";
+import { sourceIdCase } from "./source-id-case.ts";
 
 /**
  * What an MSI-X message about to be sent exercises: the fields VT-d's source-ID check
@@ -37,6 +38,7 @@ function messageLabels(topology: Topology, state: MachineState, dev: number, vec
       if (sq === 1 || sq === 2) labels.add("SQ 01b or 10b decides a source-ID check");
     }
     if (svt === 2) labels.add("bus-range source-ID check");
+    labels.add(`source-ID check: ${sourceIdCase(irte, requesterId)}`);
     if (getField(irte, Irte.redirectionHint) === 1) labels.add("remapped MSI with RH=1");
     if (getField(irte, Irte.deliveryMode) === 1) labels.add("remapped lowest-priority MSI");
     return;

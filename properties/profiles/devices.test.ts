@@ -6,8 +6,9 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../model/commands.ts";
 import { defaultTopology, TOPOLOGIES, type Topology } from "../../model/topology.ts";
-import { type DeviceStep, deviceDriver, deviceIrteBlock } from "./devices.ts";
-import { CLEARED_IRTE } from "./encode.ts";
+import { sourceIdCase } from "../source-id-case.ts";
+import { type DeviceStep, deviceDriver, deviceIrteBlock, type SidForm, sourceIdFields } from "./devices.ts";
+import { CLEARED_IRTE, irteWords } from "./encode.ts";
 
 const topology = defaultTopology();
 
@@ -28,6 +29,26 @@ describe("device IRTE blocks", () => {
   it("a one-vector device's block is its entry alone", () => {
     const small = TOPOLOGIES.small as Topology;
     expect(deviceIrteBlock(small, 0)).toEqual({ index: 0, mask: 0, entries: [0] });
+  });
+});
+
+describe("source-ID forms", () => {
+  const caseOf = (requesterId: number, form: SidForm) =>
+    sourceIdCase(irteWords({ vector: 0x40, dest: 0, ...sourceIdFields(requesterId, form) }), requesterId);
+
+  it.each([
+    [0x0300, "bus", "bus is the range's only bus"],
+    [0x0300, "bridge", "bus at the range's end"],
+    [0x0300, "empty-bus-range", "empty bus range"],
+    [0x0008, "bus", "bus is the range's only bus"],
+    [0x0008, "bridge", "bus at the range's start"],
+    [0x0008, "empty-bus-range", "empty bus range"],
+    [0xff00, "empty-bus-range", "empty bus range"],
+    [0x0300, "exact", "requester ID equal"],
+    [0x0300, "masked-2", "requester ID equal under SQ"],
+    [0x0300, "mismatch-1", "requester ID differs"],
+  ] as const)("requester %i, form %s: %s", (requesterId, form, expected) => {
+    expect(caseOf(requesterId, form)).toBe(expected);
   });
 });
 

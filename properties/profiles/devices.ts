@@ -67,14 +67,31 @@ export type DeviceStep =
  * bits 2:0, as Linux does for the HPET's SQ_13_IGNORE_3; `masked-1`: 01b ignores bit 2;
  * `masked-2`: 10b ignores bits 2:1); an ID differing in a bit SQ compares, a stale alias
  * whose check fails with fault 0x26 (`mismatch`: bit 2 with SQ = 0; `mismatch-1` and
- * `mismatch-2`: bit 0 with SQ = 01b and 10b); the device's bus as a range (`bus`, a
- * device behind a PCIe-to-PCI bridge). SQ 01b and 10b are not what Linux writes, but the
+ * `mismatch-2`: bit 0 with SQ = 01b and 10b); a bus range (SVT = 10b): the device's bus
+ * alone (`bus`, aliases all on one bus, as NTB proxies), from the bus below to the
+ * device's (`bridge`: Linux ranges from the alias's bus to the device's behind a
+ * PCIe-to-PCI bridge; on bus 0, from the device's bus to the next), or a start above the
+ * end (`empty-bus-range`, no bus passes). SQ 01b and 10b are not what Linux writes, but the
  * remapping hardware decides on them: the forms keep each SQ's masked bits apart.
  */
-export type SidForm = "exact" | "masked" | "masked-1" | "masked-2" | "mismatch" | "mismatch-1" | "mismatch-2" | "bus";
+export type SidForm =
+  | "exact"
+  | "masked"
+  | "masked-1"
+  | "masked-2"
+  | "mismatch"
+  | "mismatch-1"
+  | "mismatch-2"
+  | "bus"
+  | "bridge"
+  | "empty-bus-range";
 
 /** SVT = 01b forms: the SQ value and the requester-ID bits the IRTE's SID differs in. */
-const VERIFY_SID_FORMS: Readonly<Record<Exclude<SidForm, "bus">, { readonly sq: number; readonly flip: number }>> = {
+type BusRangeForm = "bus" | "bridge" | "empty-bus-range";
+
+const VERIFY_SID_FORMS: Readonly<
+  Record<Exclude<SidForm, BusRangeForm>, { readonly sq: number; readonly flip: number }>
+> = {
   exact: { sq: 0, flip: 0 },
   masked: { sq: 3, flip: 0b101 },
   "masked-1": { sq: 1, flip: 0b100 },
@@ -84,10 +101,17 @@ const VERIFY_SID_FORMS: Readonly<Record<Exclude<SidForm, "bus">, { readonly sq: 
   "mismatch-2": { sq: 2, flip: 0b001 },
 };
 
+/** SVT = 10b forms: the start and end bus of the range (source-id-case.ts). */
+function busRange(bus: number, form: BusRangeForm): { start: number; end: number } {
+  if (form === "bus") return { start: bus, end: bus };
+  if (form === "empty-bus-range") return bus < 0xff ? { start: bus + 1, end: bus } : { start: bus, end: 0 };
+  return bus > 0 ? { start: bus - 1, end: bus } : { start: 0, end: 1 };
+}
+
 export function sourceIdFields(requesterId: number, form: SidForm): { svt: number; sq: number; sid: number } {
-  if (form === "bus") {
-    const bus = requesterId >>> 8;
-    return { svt: 2, sq: 0, sid: (bus << 8) | bus };
+  if (form === "bus" || form === "bridge" || form === "empty-bus-range") {
+    const { start, end } = busRange(requesterId >>> 8, form);
+    return { svt: 2, sq: 0, sid: (start << 8) | end };
   }
   const { sq, flip } = VERIFY_SID_FORMS[form];
   return { svt: 1, sq, sid: requesterId ^ flip };
@@ -108,7 +132,7 @@ export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)):
   const v = int(0, 1);
   const sid = oneof<SidForm>(
     [4, elements<SidForm>(["exact"])],
-    [1, elements<SidForm>(["bus"])],
+    [1, elements<SidForm>(["bus", "bridge", "bridge", "empty-bus-range"])],
     [2, elements<SidForm>(["masked", "masked-1", "masked-2", "mismatch", "mismatch-1", "mismatch-2"])],
   );
   return oneof<DeviceStep>(

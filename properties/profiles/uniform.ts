@@ -130,14 +130,29 @@ function rteWrite(topology: Topology): Gen<Command> {
 }
 
 /**
+ * SVT = 10b SIDs (start bus in bits 15:8, end bus in 7:0) that put a requester on `bus` in
+ * each bus-range case of source-id-case.ts: the range's only bus, inside a wider range, at
+ * its start, at its end, below it, above it, and an empty range (start above end).
+ */
+function busRanges(bus: number): number[] {
+  const range = (start: number, end: number) => (start << 8) | end;
+  const out = [range(bus, bus), bus < 0xff ? range(bus + 1, bus) : range(0xff, 0)];
+  if (bus > 0) out.push(range(0, bus), range(0, bus - 1));
+  if (bus < 0xff) out.push(range(bus, 0xff), range(bus + 1, 0xff));
+  if (bus > 0 && bus < 0xff) out.push(range(bus - 1, bus + 1));
+  return out;
+}
+
+/**
  * Source-ID fields that make the SID check decide (VT-d §9.10): with SVT = 01b a device's
  * requester ID, or one that differs from it only in the function bits SQ may mask (bit 2,
- * bits 2:1, bit 0), or an unrelated ID; with SVT = 10b a bus range around each device's bus.
+ * bits 2:1, bit 0), or an unrelated ID; with SVT = 10b a bus range in each case around a
+ * device's bus (busRanges).
  */
 function sourceIdGen(topology: Topology): Gen<{ svt: number; sq: number; sid: number }> {
   const ids = [...topology.msiDevices.map((d) => d.requesterId), 0x1234];
   const buses = [...new Set(topology.msiDevices.map((d) => d.requesterId >>> 8))];
-  const ranges = [0x00ff, ...buses.map((b) => (b << 8) | b), ...buses.map((b) => (((b + 1) & 0xff) << 8) | 0xff)];
+  const ranges = [...new Set([0x00ff, ...buses.flatMap(busRanges)])];
   const sq = oneof([1, elements([0])], [1, int(1, 3)]);
   return oneof(
     [6, map(record({ sq }), (f) => ({ svt: 0, sq: f.sq, sid: 0 }))],
