@@ -15,11 +15,6 @@
  *   (semantics.md §5.4, D8, D20);
  * - a LAPIC's (IRR, ISR, level interrupt in service) changing (from, to);
  * - an MSI-X entry's (mask, pending, remappable address) changing (from, to);
- * - how a message the entry sent now would meet the remapping unit, reached under a
- *   command: not remapped, an index past the table, an IRTE not present or with reserved
- *   bits, or the source-ID check's case for the device (source-id-case.ts). This relation
- *   between an IRTE and the device that names it is what a bus range read the wrong way
- *   round needs (D11), and it is reached steps before the message is sent;
  * - one flag of the machine changing: IRE, CFI, a fault recorded, fault overflow, more
  *   than one reference state allowed, a level interrupt in service whose vector no level
  *   RTE with Remote IRR set carries;
@@ -32,20 +27,18 @@
  *   an RTE's old vector (D20).
  */
 
-import { get32, getField } from "../../model/bits.ts";
+import { get32 } from "../../model/bits.ts";
 import type { Command, Op } from "../../model/commands.ts";
 import { OPS } from "../../model/commands.ts";
-import { type IrState, Irte, irteAt, irteReservedBitsSet, remapIndex } from "../../model/interrupt-remapping.ts";
 import { isEdge, isMasked, lineLevel, RteHigh, RteLow, remoteIrr } from "../../model/ioapic.ts";
 import { highestVector, type LapicState, testVector } from "../../model/lapic.ts";
 import type { MachineState } from "../../model/machine.ts";
 import { isRemappable } from "../../model/msi.ts";
-import type { MsixEntry, MsixState } from "../../model/msix.ts";
+import type { MsixEntry } from "../../model/msix.ts";
 import { IOAPIC_NUM_PINS, type Topology } from "../../model/topology.ts";
 import { type CheckResult, check, type Property } from "../checker.ts";
 import { guard } from "../fault.ts";
 import type { Implementation } from "../implementation.ts";
-import { SOURCE_ID_CASES, type SourceIdCase, sourceIdCase } from "../source-id-case.ts";
 
 /** Component classes of a feature. */
 const PIN = 1;
@@ -54,7 +47,6 @@ const MSIX = 3;
 const MACHINE = 4;
 const TRACE = 5;
 const IMPL = 6;
-const REMAP = 7;
 
 const opIndex = new Map<Op, number>(OPS.map((op, i) => [op, i]));
 
@@ -156,19 +148,6 @@ function machineCode(state: MachineState, states: number, lapics: LapicUnion): n
 
 const msixCode = (e: MsixEntry) => (e.masked ? 1 : 0) | (e.pending ? 2 : 0) | (isRemappable(e.address) ? 4 : 0);
 
-const sourceIdCaseIndex = new Map<SourceIdCase, number>(SOURCE_ID_CASES.map((c, i) => [c, i]));
-
-/** How the entry's message, sent now by a device with this requester ID, meets the remapping unit. */
-function remapCode(ir: IrState, e: MsixEntry, requesterId: number): number {
-  if (!ir.ire || !isRemappable(e.address)) return 0;
-  const at = remapIndex(ir, e);
-  if (at.kind !== "index") return 1;
-  const irte = irteAt(ir, at.index);
-  if (getField(irte, Irte.present) === 0) return 2;
-  if (irteReservedBitsSet(irte)) return 3;
-  return 4 + (sourceIdCaseIndex.get(sourceIdCase(irte, requesterId)) ?? 0);
-}
-
 /**
  * Follows one run step by step, collecting its features. Abstract codes of the previous
  * step are kept per component so only transitions are counted. Reference states share
@@ -180,29 +159,23 @@ class RunFeatures {
   private readonly pins: number[];
   private readonly lapics: number[];
   private readonly msix: number[];
-  private readonly remap: number[];
   private machine = 0;
   private impl = 0;
   /** The LAPIC list, each LAPIC and each MSI-X table as last looked at. */
   private seenLapicList: readonly LapicState[] | null = null;
   private readonly seenLapics: (LapicState | undefined)[];
   private readonly seenTables: (readonly MsixEntry[] | undefined)[];
-  /** Where each device's vectors start in `msix` and `remap`. */
+  /** Where each device's vectors start in `msix`. */
   private readonly msixBase: number[];
-  /** The IR state and MSI-X tables the remap codes were computed from. */
-  private seenIr: IrState | null = null;
-  private seenMsix: MsixState | null = null;
   private readonly union = new LapicUnion();
 
   constructor(
-    private readonly topology: Topology,
+    topology: Topology,
     private readonly shapes: TraceShapes,
   ) {
     this.pins = new Array<number>(IOAPIC_NUM_PINS).fill(-1);
     this.lapics = topology.cpus.map(() => 0);
     this.msix = topology.msiDevices.flatMap((d) => new Array<number>(d.vectors).fill(-1));
-    // Every message starts unremapped (code 0): only a change from there is a feature.
-    this.remap = this.msix.map(() => 0);
     this.seenLapics = topology.cpus.map(() => undefined);
     this.seenTables = topology.msiDevices.map(() => undefined);
     let base = 0;
@@ -225,7 +198,6 @@ class RunFeatures {
       this.pins[pin] = code;
     }
     for (const f of lapicFeatures) this.features.add(f);
-    if (state.ir !== this.seenIr || state.msix !== this.seenMsix) this.remapSteps(op, state);
     state.msix.tables.forEach((table, dev) => {
       if (table !== this.seenTables[dev]) this.msixSteps(op, dev, table);
     });
@@ -257,20 +229,6 @@ class RunFeatures {
     }
     this.seenLapicList = list;
     return features;
-  }
-
-  private remapSteps(op: number, state: MachineState): void {
-    state.msix.tables.forEach((table, dev) => {
-      const base = this.msixBase[dev] ?? 0;
-      const requesterId = this.topology.msiDevices[dev]?.requesterId ?? 0;
-      table.forEach((e, vec) => {
-        const code = remapCode(state.ir, e, requesterId);
-        if (code !== this.remap[base + vec]) this.features.add(feature(REMAP, op, 0, code));
-        this.remap[base + vec] = code;
-      });
-    });
-    this.seenIr = state.ir;
-    this.seenMsix = state.msix;
   }
 
   private msixSteps(op: number, dev: number, table: readonly MsixEntry[]): void {
