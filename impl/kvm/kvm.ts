@@ -58,6 +58,12 @@ export class Kvm {
   private routingTable: readonly KvmMsiRoute[] = [];
   /** The level-triggered routes of the IOAPIC's GSIs as `kvm_set_msi_irq` decodes them, per routing table. */
   private ioapicLevelIrqs: readonly CompatInterrupt[] = [];
+  /**
+   * Per vCPU, the sealed LAPIC and the EOI-exit bitmap `levelInServiceWithoutExit` last read
+   * and its answer: both are replaced, never changed, once sealed, so a vCPU neither touched
+   * is not read again and the question costs what a step changed, not the number of vCPUs.
+   */
+  private readonly exitless: { apic: lapic.LapicState | null; exits: boolean[] | null; vectors: readonly number[] }[];
 
   constructor(
     protected readonly topology: Topology,
@@ -65,6 +71,7 @@ export class Kvm {
   ) {
     this.apics = seal(topology.cpus.map(() => RESET_APIC));
     this.eoiExit = topology.cpus.map(() => []);
+    this.exitless = topology.cpus.map(() => ({ apic: null, exits: null, vectors: [] }));
   }
 
   /** IRR, ISR and TMR of every vCPU's LAPIC as the guest reads them; sealed, replaced when one changes. */
@@ -248,18 +255,23 @@ export class Kvm {
    * kernel: not in the vCPU's EOI-exit bitmap, so `kvm_ioapic_send_eoi` never reaches
    * userspace's IOAPIC (semantics.md §5.4).
    */
-  levelInServiceWithoutExit(cpu: number): number[] {
+  levelInServiceWithoutExit(cpu: number): readonly number[] {
     const l = this.apics[cpu];
+    const known = this.exitless[cpu];
+    if (l === undefined || known === undefined) return [];
+    const exits = this.eoiExit[cpu] ?? [];
+    if (known.apic === l && known.exits === exits) return known.vectors;
     const out: number[] = [];
-    if (l === undefined) return out;
     for (let w = 0; w < 8; w++) {
       let bits = ((l.isr[w] ?? 0) & (l.tmr[w] ?? 0)) >>> 0;
       while (bits !== 0) {
         const b = 31 - Math.clz32(bits);
         bits = (bits & ~(1 << b)) >>> 0;
-        if (this.eoiExit[cpu]?.[w * 32 + b] !== true) out.push(w * 32 + b);
+        if (exits[w * 32 + b] !== true) out.push(w * 32 + b);
       }
     }
+    // A LAPIC not yet sealed may still change in place this step (apicForWrite).
+    if (isSealed(l)) Object.assign(known, { apic: l, exits, vectors: out });
     return out;
   }
 
