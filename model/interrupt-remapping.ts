@@ -170,15 +170,21 @@ export function irteForms(s: IrState, index: number): IrteWords[] {
   return [irteAt(s, index), ...(s.stale.get(index) ?? [])];
 }
 
+/**
+ * The requester-ID bits an SVT = 01b check leaves out, by IRTE.SQ (VT-d §9.10): none,
+ * bit 2, bits 2:1, bits 2:0 of the function number.
+ */
+export function sqIgnoredBits(irte: IrteWords): number {
+  return [0, 0b100, 0b110, 0b111][getField(irte, Irte.sq)] ?? 0;
+}
+
 function sourceIdMatches(irte: IrteWords, sourceId: number): boolean {
   const sid = getField(irte, Irte.sid);
   switch (getField(irte, Irte.svt)) {
     case Svt.NONE:
       return true;
     case Svt.REQUESTER_ID: {
-      // SQ selects how many low function-number bits are ignored: 0, bit 2, bits 2:1, bits 2:0.
-      const ignore = [0, 0b100, 0b110, 0b111][getField(irte, Irte.sq)] ?? 0;
-      return ((sid ^ sourceId) & ~ignore & 0xffff) === 0;
+      return ((sid ^ sourceId) & ~sqIgnoredBits(irte) & 0xffff) === 0;
     }
     case Svt.BUS_RANGE: {
       // Bus range: SID[15:8] is the start bus, SID[7:0] the end bus (VT-d §9.10, SVT = 10b).

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { FaultReason, remapThrough } from "../model/interrupt-remapping.ts";
 import { irteWords } from "./profiles/encode.ts";
+import { busRanges } from "./profiles/uniform.ts";
 import { SOURCE_ID_CASES, type SourceIdCase, sourceIdCase } from "./source-id-case.ts";
 
 const PASSES: ReadonlySet<SourceIdCase> = new Set([
@@ -58,4 +59,31 @@ describe("sourceIdCase", () => {
       expect(faultedOnSid).toBe(!PASSES.has(c));
     },
   );
+});
+
+describe("the uniform generator's SVT = 10b ranges", () => {
+  const casesOn = (bus: number) => new Set(busRanges(bus).map((sid) => sourceIdCase(irte(2, sid), (bus << 8) | 0x08)));
+
+  it("put a requester on an inner bus in every bus-range case", () => {
+    expect(casesOn(3)).toEqual(
+      new Set([
+        "bus is the range's only bus",
+        "bus inside the range",
+        "bus at the range's start",
+        "bus at the range's end",
+        "bus below the range",
+        "bus above the range",
+        "empty bus range",
+      ]),
+    );
+  });
+
+  it("keep to the cases a bus at either end of 0..0xff can meet", () => {
+    expect(casesOn(0)).toEqual(
+      new Set(["bus is the range's only bus", "bus at the range's start", "bus below the range", "empty bus range"]),
+    );
+    expect(casesOn(0xff)).toEqual(
+      new Set(["bus is the range's only bus", "bus at the range's end", "bus above the range", "empty bus range"]),
+    );
+  });
 });

@@ -4,10 +4,10 @@
  * tell apart. With SVT = 10b, SID[15:8] is the start bus and SID[7:0] the end bus; a
  * range wider than one bus that holds the requester, or an empty one (start above end),
  * is where reading the two bytes the other way round changes the answer (D11).
- * Generator coverage (coverage.ts) and guidance features (guidance/feedback.ts) name them.
+ * Generator coverage (coverage.ts) names them.
  */
 import { getField } from "../model/bits.ts";
-import { Irte, type IrteWords, Svt } from "../model/interrupt-remapping.ts";
+import { Irte, type IrteWords, Svt, sqIgnoredBits } from "../model/interrupt-remapping.ts";
 
 export const SOURCE_ID_CASES = [
   "not checked",
@@ -26,9 +26,6 @@ export const SOURCE_ID_CASES = [
 
 export type SourceIdCase = (typeof SOURCE_ID_CASES)[number];
 
-/** Function-number bits SQ = 00b..11b leave out of an SVT = 01b comparison. */
-const SQ_IGNORES = [0, 0b100, 0b110, 0b111];
-
 export function sourceIdCase(irte: IrteWords, requesterId: number): SourceIdCase {
   const sid = getField(irte, Irte.sid);
   switch (getField(irte, Irte.svt)) {
@@ -37,9 +34,7 @@ export function sourceIdCase(irte: IrteWords, requesterId: number): SourceIdCase
     case Svt.REQUESTER_ID: {
       const diff = (sid ^ requesterId) & 0xffff;
       if (diff === 0) return "requester ID equal";
-      return (diff & ~(SQ_IGNORES[getField(irte, Irte.sq)] ?? 0)) === 0
-        ? "requester ID equal under SQ"
-        : "requester ID differs";
+      return (diff & ~sqIgnoredBits(irte)) === 0 ? "requester ID equal under SQ" : "requester ID differs";
     }
     case Svt.BUS_RANGE: {
       const bus = requesterId >>> 8;

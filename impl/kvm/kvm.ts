@@ -271,7 +271,11 @@ export class Kvm {
       }
     }
     // A LAPIC not yet sealed may still change in place this step (apicForWrite).
-    if (isSealed(l)) Object.assign(known, { apic: l, exits, vectors: out });
+    if (isSealed(l)) {
+      known.apic = l;
+      known.exits = exits;
+      known.vectors = out;
+    }
     return out;
   }
 

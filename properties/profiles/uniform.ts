@@ -134,7 +134,7 @@ function rteWrite(topology: Topology): Gen<Command> {
  * each bus-range case of source-id-case.ts: the range's only bus, inside a wider range, at
  * its start, at its end, below it, above it, and an empty range (start above end).
  */
-function busRanges(bus: number): number[] {
+export function busRanges(bus: number): number[] {
   const range = (start: number, end: number) => (start << 8) | end;
   const out = [range(bus, bus), bus < 0xff ? range(bus + 1, bus) : range(0xff, 0)];
   if (bus > 0) out.push(range(0, bus), range(0, bus - 1));
