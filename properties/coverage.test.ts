@@ -102,6 +102,12 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["remapped MSI with data[31:16] set, SHV=0", 0.008],
     ["fault 0x20", 0.004],
     ["fault 0x24", 0.005],
+    // EIME set against the default topology's xAPIC mode, with CFI set (VT-d §5.1.2.1: then
+    // EIME alone blocks compatibility-format requests): seeds 7-9 6.4-6.5% since the profile
+    // switches the two together (0 before: its IRTA writes set EIME only on x2APIC). A
+    // compatibility-format request in that state is rarer still (uniform 0-0.2%, ir none in
+    // 1000): guidance keeps runs that reach the state and adds the request.
+    ["IR on with CFI and EIME both set", 0.04],
   ],
   devices: [
     ["MSI-X delivery", 0.5],

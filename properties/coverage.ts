@@ -97,6 +97,7 @@ export function coverageLabels(topology: Topology, commands: readonly Command[])
     }
     for (const o of first.observations) if (o.kind === "fault") labels.add(`fault 0x${o.reason.toString(16)}`);
     const { ire, cfi, eime } = state.ir;
+    if (ire && cfi && eime) labels.add("IR on with CFI and EIME both set");
     if (
       ire &&
       cfi &&

@@ -92,15 +92,19 @@ export function msiRemappableAddress(handle: number, subhandleValid: boolean): n
   return encodeRemappable({ handle, subhandleValid });
 }
 
+/** IRTA.S as Linux sets it: the table holds 2^(S+1) entries, enough for the topology's IRTEs. */
+export function linuxIrtaSize(topology: Topology): number {
+  return Math.max(0, Math.ceil(Math.log2(topology.irtEntries)) - 1);
+}
+
 /**
  * How Linux switches interrupt remapping on (intel_setup_irq_remapping,
  * iommu_enable_irq_remapping): IRTA sized for the table and SIRTP, a global IEC flush,
  * then IRE with compatibility-format interrupts blocked (CFI clear).
  */
 export function linuxEnableIr(topology: Topology): Command[] {
-  const sizeLog2 = Math.max(0, Math.ceil(Math.log2(topology.irtEntries)) - 1);
   return [
-    { op: "ir.table", sizeLog2, eime: topology.apicMode === "x2apic" },
+    { op: "ir.table", sizeLog2: linuxIrtaSize(topology), eime: topology.apicMode === "x2apic" },
     { op: "iec.invalidate", global: true },
     { op: "ir.control", ire: true, cfi: false },
   ];

@@ -2,21 +2,23 @@
  * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
  * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
  * reserved bits, a source-ID that does not match), FPD, index / range / global
- * invalidations, IRTA resizes, CFI switched, fault-record clears, and stray requests
- * (reserved data bits, compatibility format, through an IRTE with a reserved bit), with
- * interrupts in between.
+ * invalidations, IRTA resizes (now and then with EIME against the APIC mode), CFI
+ * switched, fault-record clears, and stray requests (reserved data bits, compatibility
+ * format, through an IRTE with a reserved bit), with interrupts in between.
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
-import { bool, elements, type Gen, int, map, oneof, record } from "../gen.ts";
+import { bool, elements, type Gen, map, oneof, record } from "../gen.ts";
 import { type DeviceStep, deviceDriver, deviceSteps } from "./devices.ts";
+import { linuxIrtaSize } from "./encode.ts";
 import { type LinuxStep, linuxDriver, linuxSteps } from "./linux.ts";
-import { invalidateGen, irteGen, msiVectorGen } from "./uniform.ts";
+import { invalidateGen, irTableGen, irteGen, msiVectorGen } from "./uniform.ts";
 
 export type IrStep =
   | { readonly k: "pin"; readonly step: LinuxStep }
   | { readonly k: "msi"; readonly step: DeviceStep }
-  | { readonly k: "raw"; readonly command: Command };
+  | { readonly k: "raw"; readonly command: Command }
+  | { readonly k: "format"; readonly eime: boolean; readonly cfi: boolean };
 
 export function irSteps(topology: Topology): Gen<IrStep> {
   const raw = (g: Gen<Command>) => map(g, (command) => ({ k: "raw" as const, command }));
@@ -38,18 +40,11 @@ export function irSteps(topology: Topology): Gen<IrStep> {
     ],
     [12, raw(irteGen(topology))],
     [9, raw(invalidateGen(topology))],
-    [
-      3,
-      raw(
-        map(
-          record({ sizeLog2: int(0, 3) }),
-          (f): Command => ({ op: "ir.table", sizeLog2: f.sizeLog2, eime: topology.apicMode === "x2apic" }),
-        ),
-      ),
-    ],
+    [3, raw(irTableGen(topology))],
     [3, raw(elements<Command>([{ op: "ir.fault-clear" }]))],
-    // CFI lets compatibility-format requests through only while EIME is clear (VT-d §5.1.2.1).
-    [1, raw(map(bool, (cfi): Command => ({ op: "ir.control", ire: true, cfi })))],
+    // CFI lets compatibility-format requests through only while EIME is clear (VT-d §5.1.2.1):
+    // the two switched together, an IRTA rewrite at Linux's size and IRE with CFI.
+    [1, map(record({ eime: bool, cfi: bool }), (f) => ({ k: "format" as const, ...f }))],
   );
 }
 
@@ -60,10 +55,24 @@ export function irDriver(topology: Topology): (step: IrStep) => readonly Command
   const start = pins({ k: "ir-on" });
   devices({ k: "ir-on" });
   let started = false;
+  const body = (step: IrStep): readonly Command[] => {
+    switch (step.k) {
+      case "pin":
+        return pins(step.step);
+      case "msi":
+        return devices(step.step);
+      case "raw":
+        return [step.command];
+      case "format":
+        return [
+          { op: "ir.table", sizeLog2: linuxIrtaSize(topology), eime: step.eime },
+          { op: "ir.control", ire: true, cfi: step.cfi },
+        ];
+    }
+  };
   return (step) => {
     const prefix = started ? [] : start;
     started = true;
-    const body = step.k === "pin" ? pins(step.step) : step.k === "msi" ? devices(step.step) : [step.command];
-    return [...prefix, ...body];
+    return [...prefix, ...body(step)];
   };
 }

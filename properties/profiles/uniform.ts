@@ -144,6 +144,18 @@ export function busRanges(bus: number): number[] {
 }
 
 /**
+ * An IRTA write: table size, and EIME mostly as Linux sets it for the topology's APIC mode
+ * (x2APIC only), else the other way (VT-d §5.1.2.1: with EIME set, compatibility-format
+ * requests are blocked whatever CFI says).
+ */
+export function irTableGen(topology: Topology): Gen<Command> {
+  return map(
+    record({ sizeLog2: int(0, 3), eime: oneof([4, elements([topology.apicMode === "x2apic"])], [1, bool]) }),
+    (f): Command => ({ op: "ir.table", ...f }),
+  );
+}
+
+/**
  * Source-ID fields that make the SID check decide (VT-d §9.10): with SVT = 01b a device's
  * requester ID, or one that differs from it only in the function bits SQ may mask (bit 2,
  * bits 2:1, bit 0), or an unrelated ID; with SVT = 10b a bus range in each case around a
@@ -284,13 +296,7 @@ export function uniform(topology: Topology): Gen<Command> {
     [4, map(pinGen(), (pin): Command => ({ op: "line.pulse", pin }))],
     [2, irteGen(topology)],
     [1, invalidateGen(topology)],
-    [
-      1,
-      map(
-        record({ sizeLog2: int(0, 3), eime: oneof([4, elements([topology.apicMode === "x2apic"])], [1, bool]) }),
-        (f): Command => ({ op: "ir.table", ...f }),
-      ),
-    ],
+    [1, irTableGen(topology)],
     [1, map(record({ ire: bool, cfi: bool }), (f): Command => ({ op: "ir.control", ...f }))],
     [1, elements<Command>([{ op: "ir.fault-clear" }])],
     [2, msiProgramGen(topology)],
