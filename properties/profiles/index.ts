@@ -37,7 +37,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   ir: {
     name: "ir",
     description:
-      "interrupt remapping churn: IRTE rewrites (invalid, FPD, bad SID), index/range/global invalidations, IRTA resizes",
+      "interrupt remapping churn: IRTE rewrites (invalid, FPD, bad SID), index/range/global invalidations, IRTA resizes, EIME and CFI switched",
     steps: irSteps,
     driver: irDriver as Profile["driver"],
   },
