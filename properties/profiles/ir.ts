@@ -2,9 +2,9 @@
  * The `ir` profile: interrupt remapping switched on first, IOAPIC pins and MSI-X vectors
  * set up the Linux way, then IRTE churn: rewrites that leave entries invalid (P = 0,
  * reserved bits, a source-ID that does not match), FPD, index / range / global
- * invalidations, IRTA resizes (now and then with EIME against the APIC mode), CFI
- * switched, fault-record clears, and stray requests (reserved data bits, compatibility
- * format, through an IRTE with a reserved bit), with interrupts in between.
+ * invalidations, IRTA resizes (now and then with EIME against the APIC mode), EIME and
+ * CFI switched together, fault-record clears, and stray requests (reserved data bits,
+ * compatibility format, through an IRTE with a reserved bit), with interrupts in between.
  */
 import type { Command } from "../../model/commands.ts";
 import type { Topology } from "../../model/topology.ts";
