@@ -105,11 +105,18 @@ export function visibleEqual(a: GuestVisible, b: GuestVisible, earlier?: Earlier
   const a0 = earlier?.a;
   const b0 = earlier?.b;
   if (!unchangedPair(a.lapics, a0?.lapics, b.lapics, b0?.lapics)) {
+    // The last pair found equal: vCPUs both sides left at reset share one LAPIC object each,
+    // so a first step over many vCPUs compares one pair, not one per vCPU.
+    let equalX: LapicVisible | undefined;
+    let equalY: LapicVisible | undefined;
     for (let i = 0; i < a.lapics.length; i++) {
       const x = a.lapics[i];
       const y = b.lapics[i];
       if (x === undefined || y === undefined) return false;
-      if (!unchangedPair(x, a0?.lapics[i], y, b0?.lapics[i]) && !lapicEqual(x, y)) return false;
+      if ((x === equalX && y === equalY) || unchangedPair(x, a0?.lapics[i], y, b0?.lapics[i])) continue;
+      if (!lapicEqual(x, y)) return false;
+      equalX = x;
+      equalY = y;
     }
   }
   if (!unchangedPair(a.rtes, a0?.rtes, b.rtes, b0?.rtes) && !wordsEqual(a.rtes, b.rtes)) return false;
