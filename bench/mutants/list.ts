@@ -95,6 +95,22 @@ export const MUTANTS: readonly Mutant[] = [
     bug: "SVT = 10b: the end bus of the range is excluded",
   },
   {
+    id: "svt-bus-range-no-end",
+    file: IOMMU,
+    from: "return bus >= min && bus <= max;",
+    to: "return bus >= min;",
+    variant: "irqfd-cache",
+    bug: "SVT = 10b: a requester on a bus above the range passes (the end bus is not checked)",
+  },
+  {
+    id: "svt-bus-range-no-start",
+    file: IOMMU,
+    from: "return bus >= min && bus <= max;",
+    to: "return bus <= max;",
+    variant: "irqfd-cache",
+    bug: "SVT = 10b: a requester on a bus below the range passes (the start bus is not checked)",
+  },
+  {
     id: "irte-xapic-dest",
     file: IOMMU,
     from: "const dest = this.intrEime ? getField(irte, Irte.dest) : getField(irte, Irte.xapicDest);",
