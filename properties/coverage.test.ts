@@ -10,16 +10,16 @@ import { findProfile } from "./profiles/index.ts";
 
 const topology = defaultTopology();
 
-function sample(profile: string, runs: number, on: Topology = topology): Command[][] {
+function sample(profile: string, runs: number, on: Topology = topology, seed = 7): Command[][] {
   const p = findProfile(profile);
   if (p === undefined) throw new Error(profile);
-  return fc.sample(sequenceArbitrary(p, on, 40), { numRuns: runs, seed: 7 });
+  return fc.sample(sequenceArbitrary(p, on, 40), { numRuns: runs, seed });
 }
 
-/** Share of `runs` generated sequences (≤ 40 commands) that earn each label, on a fixed seed. */
-function measure(profile: string, runs: number, on: Topology = topology): Map<string, number> {
+/** Share of `runs` generated sequences (≤ 40 commands) that earn each label, on fixed seeds. */
+function measure(profile: string, runs: number, on: Topology = topology, seeds = [7]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const commands of sample(profile, runs, on)) {
+  for (const commands of seeds.flatMap((seed) => sample(profile, runs / seeds.length, on, seed))) {
     for (const l of coverageLabels(on, commands)) counts.set(l, (counts.get(l) ?? 0) + 1);
   }
   return new Map([...counts].map(([k, v]) => [k, v / runs]));
@@ -85,8 +85,8 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     // 2.4-3.3% over seeds 7-9 (2.5-3.2% before the stray requests): 2.5% was within noise.
     ["nondeterministic step", 0.02],
     // Seeds 7-9: 7.7-9.2%, then 7.2-8.9% once bus ranges came in every case (an empty
-    // range faults where the device's bus alone passed).
-    ["MSI-X delivery", 0.07],
+    // range faults where the device's bus alone passed), 6.8-7.2% with a stale range too.
+    ["MSI-X delivery", 0.065],
     ["SQ decides a source-ID check", 0.008],
     ["SQ 01b or 10b decides a source-ID check", 0.01],
     ["bus-range source-ID check", 0.005],
@@ -110,7 +110,9 @@ const FLOORS: Readonly<Record<string, readonly (readonly [string, number])[]>> =
     ["IR on with CFI and EIME both set", 0.04],
   ],
   devices: [
-    ["MSI-X delivery", 0.5],
+    // Seeds 7-9: 53.9-55.7%, then 47.9-52.1% once a third of the vector steps went to the
+    // second device (a vector is programmed and fired less often on one device).
+    ["MSI-X delivery", 0.45],
     ["pending MSI-X released on unmask", 0.45],
     ["delivery with IR on", 0.12],
     ["SQ decides a source-ID check", 0.015],
@@ -130,6 +132,26 @@ describe.each(Object.keys(FLOORS))("generator coverage of the %s profile (fixed 
   const table = [...share].map(([k, v]) => `${k.padEnd(40)} ${(100 * v).toFixed(1)}%`).join("\n");
   it.each(FLOORS[profile] ?? [])("reaches %s in at least %f of sequences", (label, min) => {
     expect(share.get(label) ?? 0, table).toBeGreaterThanOrEqual(min);
+  });
+});
+
+/**
+ * The range cases only the second device (03:00.0) reaches, its bus being above 0: the
+ * requester at the range's end (Linux's bridge alias range), strictly inside it (a bridge's
+ * bus window) and above it (a range left from a stale alias). Seeds 7-9, 1000 sequences
+ * each, measured 0-0.3%, 0-0.5% and 0.1-0.3% in the devices profile (none above and
+ * inside before the window and stale forms, 0-0.1% at the end): too rare for one seed's
+ * floor, so the three seeds are pooled. Each is where a range check that drops or shifts
+ * one bound passes a request it must fault (bench/mutants: svt-bus-range-no-end).
+ */
+describe("bus-range source-ID cases of the second device (devices profile, seeds 7-9 pooled)", () => {
+  const share = measure("devices", 3000, topology, [7, 8, 9]);
+  it.each([
+    ["source-ID check: bus at the range's end", 0.001],
+    ["source-ID check: bus inside the range", 0.001],
+    ["source-ID check: bus above the range", 0.001],
+  ] as const)("reaches %s in at least %f of sequences", (label, min) => {
+    expect(share.get(label) ?? 0).toBeGreaterThanOrEqual(min);
   });
 });
 

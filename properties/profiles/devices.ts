@@ -70,9 +70,14 @@ export type DeviceStep =
  * `mismatch-2`: bit 0 with SQ = 01b and 10b); a bus range (SVT = 10b): the device's bus
  * alone (`bus`, aliases all on one bus, as NTB proxies), from the bus below to the
  * device's (`bridge`: Linux ranges from the alias's bus to the device's behind a
- * PCIe-to-PCI bridge; on bus 0, from the device's bus to the next), or a start above the
- * end (`empty-bus-range`, no bus passes). SQ 01b and 10b are not what Linux writes, but the
- * remapping hardware decides on them: the forms keep each SQ's masked bits apart.
+ * PCIe-to-PCI bridge; on bus 0, from the device's bus to the next), a window of buses
+ * around the device's, as a bridge's secondary to subordinate range (`window`: the
+ * device strictly inside it, at its start on bus 0), a range left from an alias the
+ * device no longer has (`stale-bus`: the bus below alone, so the device is above the
+ * range; on bus 0, bus 1, so it is below), or a start above the end (`empty-bus-range`, no
+ * bus passes). SQ 01b and 10b, a window and a stale range are not what Linux writes, but
+ * the remapping hardware decides on them: the forms keep each SQ's masked bits apart and
+ * put the requester at every place a range check (VT-d §9.10) tells apart.
  */
 export type SidForm =
   | "exact"
@@ -84,10 +89,20 @@ export type SidForm =
   | "mismatch-2"
   | "bus"
   | "bridge"
+  | "window"
+  | "stale-bus"
   | "empty-bus-range";
 
 /** SVT = 01b forms: the SQ value and the requester-ID bits the IRTE's SID differs in. */
-type BusRangeForm = "bus" | "bridge" | "empty-bus-range";
+type BusRangeForm = "bus" | "bridge" | "window" | "stale-bus" | "empty-bus-range";
+const BUS_RANGE_FORMS: ReadonlySet<SidForm> = new Set<BusRangeForm>([
+  "bus",
+  "bridge",
+  "window",
+  "stale-bus",
+  "empty-bus-range",
+]);
+const isBusRangeForm = (form: SidForm): form is BusRangeForm => BUS_RANGE_FORMS.has(form);
 
 const VERIFY_SID_FORMS: Readonly<
   Record<Exclude<SidForm, BusRangeForm>, { readonly sq: number; readonly flip: number }>
@@ -105,11 +120,13 @@ const VERIFY_SID_FORMS: Readonly<
 function busRange(bus: number, form: BusRangeForm): { start: number; end: number } {
   if (form === "bus") return { start: bus, end: bus };
   if (form === "empty-bus-range") return bus < 0xff ? { start: bus + 1, end: bus } : { start: bus, end: 0 };
+  if (form === "window") return { start: Math.max(bus - 1, 0), end: Math.min(bus + 1, 0xff) };
+  if (form === "stale-bus") return bus > 0 ? { start: bus - 1, end: bus - 1 } : { start: 1, end: 1 };
   return bus > 0 ? { start: bus - 1, end: bus } : { start: 0, end: 1 };
 }
 
 export function sourceIdFields(requesterId: number, form: SidForm): { svt: number; sq: number; sid: number } {
-  if (form === "bus" || form === "bridge" || form === "empty-bus-range") {
+  if (isBusRangeForm(form)) {
     const { start, end } = busRange(requesterId >>> 8, form);
     return { svt: 2, sq: 0, sid: (start << 8) | end };
   }
@@ -120,11 +137,14 @@ export function sourceIdFields(requesterId: number, form: SidForm): { svt: numbe
 /**
  * The vector a step acts on: mostly the first device's, any of its vectors (so that a
  * run keeps coming back to one device, and a release of its IRTE block meets the entries
- * past the block's first), sometimes any vector of any device.
+ * past the block's first), often the second's, sometimes any vector of any device. On the
+ * default topology the second device is the one on a bus above 0 (03:00.0), where a bus
+ * range can hold the requester strictly inside or lie below it (`window`, `stale-bus`).
  */
 function deviceVectorGen(topology: Topology): Gen<{ dev: number; vec: number }> {
   const all = allMsiVectors(topology);
-  return oneof([6, elements(all.filter((v) => v.dev === 0))], [1, elements(all)]);
+  const of = (dev: number) => elements(all.filter((v) => v.dev === dev));
+  return oneof([4, of(0)], [2, of(1)], [1, elements(all)]);
 }
 
 export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)): Gen<DeviceStep> {
@@ -132,7 +152,7 @@ export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)):
   const v = int(0, 1);
   const sid = oneof<SidForm>(
     [4, elements<SidForm>(["exact"])],
-    [1, elements<SidForm>(["bus", "bridge", "bridge", "empty-bus-range"])],
+    [2, elements<SidForm>(["bus", "bridge", "window", "stale-bus", "empty-bus-range"])],
     [2, elements<SidForm>(["masked", "masked-1", "masked-2", "mismatch", "mismatch-1", "mismatch-2"])],
   );
   return oneof<DeviceStep>(
