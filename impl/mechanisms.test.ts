@@ -146,6 +146,24 @@ describe("known divergences claim only findings that show their trigger", () => 
     expect(triaged(builtin("qemu-8.2"), d2e).known.join()).toContain("D2e");
   });
 
+  it("D10a: a translation kept after IRE is cleared may name no vCPU (missing-delivery)", () => {
+    // IR on with EIME, then a vector programmed through IRTE 7, whose 32-bit destination
+    // 0x100 names no vCPU of this xAPIC topology. IRE cleared without an IEC notify: the
+    // route keeps that translation, where the message now reads as compatibility format to
+    // APIC ID 0.
+    const staleAfterIreCleared: Command[] = [
+      { op: "ir.control", ire: true, cfi: true },
+      { op: "ir.table", sizeLog2: 2, eime: true },
+      { op: "msi.mask", dev: 0, vec: 0, masked: false },
+      { op: "irte.write", index: 7, irte: "0x200000000010000dd0011" },
+      { op: "msi.program", dev: 0, vec: 0, address: 0xfee000f0, data: 0xffff0083 },
+      { op: "ir.control", ire: false, cfi: true },
+      { op: "msi.fire", dev: 0, vec: 0 },
+    ];
+    expect(triaged(builtin("qemu-8.2"), staleAfterIreCleared)).toMatchObject({ status: "known", known: ["D10a"] });
+    // A run that switches IRE on before any route exists is not D10a's (the D21 case below).
+  });
+
   it("D11 needs an IRTE that checks a bus range: a dropped fault without one is D21", () => {
     // IRTE 2 is valid for the device (SID 0x000d, SQ ignores function bits 2:0), then is
     // rewritten, with no invalidation, to verify SID 0x0300: the vector fired while masked is

@@ -193,9 +193,26 @@ function hasBusRangeIrte(ir: IrState): boolean {
   return false;
 }
 
-/** D10a: remapping switched on or off (GCMD.IRE) after the routes were built. */
+/**
+ * Something QEMU has built a KVM route for: an unmasked RTE (ioapic_update_kvm_routes) or
+ * an unmasked MSI-X vector (msix_vector_unmask's kvm_irqchip_update_msi_route). A route
+ * outlives the mask, so once built it counts for the rest of the run.
+ */
+function routeBuilt(s: MachineState): boolean {
+  for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) if (get32(s.ioapic.rteLow[pin] ?? 0, RteLow.mask) === 0) return true;
+  return s.msix.tables.some((table) => table.some((e) => !e.masked));
+}
+
+/** D10a: remapping switched on or off (GCMD.IRE) after a route was built. */
 export const remappingSwitched: Mechanism = {
-  holds: (_topology, run) => run.some(({ before, after }) => before.ir.ire !== after.ir.ire),
+  holds: (_topology, run) => {
+    let built = false;
+    for (const { before, after } of run) {
+      built ||= routeBuilt(before);
+      if (built && before.ir.ire !== after.ir.ire) return true;
+    }
+    return false;
+  },
 };
 
 /** D19: an MSI-X vector fired or unmasked while its message is outside the interrupt window (a memory write, not an interrupt). */
