@@ -11,6 +11,7 @@ import {
   assertedWhileEdgeThenLevel,
   busRangeIrteInUse,
   edgeInterruptOnLevelVector,
+  extintDelivered,
   invalidationWhileVirtioVectorMasked,
   levelToEdgeWhileAsserted,
   levelVectorChangedInService,
@@ -22,6 +23,7 @@ import {
 import { compatFormatVtd } from "./patches/compat-format-vtd.ts";
 import { eagerIoapicRoutes } from "./patches/eager-ioapic-routes.ts";
 import { eoiExitByTmr } from "./patches/eoi-exit-by-tmr.ts";
+import { extintThroughRoutes } from "./patches/extint-through-routes.ts";
 import { interruptWindowRoutes } from "./patches/interrupt-window-routes.ts";
 import { intxFollowsRteMask } from "./patches/intx-follows-rte-mask.ts";
 import { ireIecNotify } from "./patches/ire-iec-notify.ts";
@@ -384,6 +386,19 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
       "irqcheck real vector-0 --kvm nested --kernel 6.1|6.12 on QEMU 7.2.22 and 10.0.2, and on this host's KVM: IRR bit 0 set, never taken.",
   },
   {
+    id: "D14",
+    title: "KVM drops an ExtINT message that arrives through a route",
+    explanation:
+      "KVM differs from the IOAPIC and the SDM: an RTE, IRTE or MSI with delivery mode ExtINT (111b) sends the CPU an interrupt whose vector it fetches from the 8259 (82093AA §3.2.4; SDM vol. 3 §10.6.1). In split-irqchip mode the IOAPIC's message is delivered through its KVM MSI route, and kvm_irq_delivery_to_apic's __apic_accept_irq does nothing for APIC_DM_EXTINT (KVM takes ExtINT only from the PIC through LVT0, kvm_apic_accept_pic_intr), so the interrupt is lost (semantics.md D14). The reference has no 8259 and shows the ExtINT message's delivery, entering no IRR; QEMU's pic_read_irq on every route update with an ExtINT RTE (D14's other half) is not modelled. The uniform profile draws ExtINT about once in 180 delivery-mode fields.",
+    signatures: signaturesOf(DELIVERING_OPS, ["missing-delivery"]),
+    variants: [...QEMU, ...CACHES],
+    fixedBy: [],
+    fix: { add: extintThroughRoutes },
+    mechanism: extintDelivered,
+    realSystem:
+      "None here: the real guest refuses delivery modes other than fixed and lowest priority (impl/real/encode.ts), as SMI, NMI, INIT and ExtINT would act on its vCPUs outside its control; the evidence is KVM's __apic_accept_irq (APIC_DM_EXTINT: nothing) and semantics.md D14.",
+  },
+  {
     id: "D20",
     title: "a lazily rebuilt IOAPIC route keeps KVM from forwarding the EOI of the vector in service",
     explanation:
@@ -570,6 +585,27 @@ export const VERDICTS: readonly Verdict[] = [
     signature: "msi.fire/lapic-state",
   },
   {
+    // An unmasked edge RTE with delivery mode ExtINT, raised: 2 commands.
+    divergence: "D14",
+    variant: "qemu-7.2",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 1000,
+    maxLength: 2,
+    signature: "line.set/missing-delivery",
+  },
+  {
+    divergence: "D14",
+    variant: "irqfd-cache",
+    profile: "uniform",
+    property: "delivery-log",
+    seed: 1,
+    runs: 2500,
+    maxLength: 3,
+    signature: "msi.fire/missing-delivery",
+  },
+  {
     divergence: "D2e",
     variant: "qemu-8.0",
     profile: "uniform",
@@ -642,7 +678,7 @@ export const PASSING_VARIANTS: readonly string[] = ["irqfd-cache"];
 
 /**
  * The known divergences of `variant` that no userspace design removes (no variant fixes
- * them: D8, D17, D23 are KVM's); a passing variant may show these and nothing else.
+ * them: D8, D14, D17, D23 are KVM's); a passing variant may show these and nothing else.
  */
 export function kernelDivergences(variant: string): string[] {
   return KNOWN_DIVERGENCES.filter((d) => d.variants.includes(variant) && d.fixedBy.length === 0).map((d) => d.id);

@@ -194,6 +194,17 @@ function hasBusRangeIrte(ir: IrState): boolean {
 }
 
 /**
+ * D14: the reference delivered an ExtINT message. Its fix removes no other bug, but its
+ * signatures (a missing delivery after any delivering command) are every other lost
+ * interrupt's too, so without its trigger it would be claimed as the primary of a set
+ * whose other fixes do the work.
+ */
+export const extintDelivered: Mechanism = {
+  holds: (_topology, run) =>
+    run.some(({ observations }) => observations.some((o) => o.kind === "deliver" && o.mode === "extint")),
+};
+
+/**
  * Something QEMU has built a KVM route for: an unmasked RTE (ioapic_update_kvm_routes) or
  * an unmasked MSI-X vector (msix_vector_unmask's kvm_irqchip_update_msi_route). A route
  * outlives the mask, so once built it counts for the rest of the run.

@@ -43,7 +43,7 @@ describe("documented divergences are found within budget and shrink", () => {
 
 /**
  * A campaign of `variant` on one profile, property and topology: its findings that need a
- * userspace fix, i.e. all but those the kernel's own divergences (D8, D17, D23) explain alone.
+ * userspace fix, i.e. all but those the kernel's own divergences (D8, D14, D17, D23) explain alone.
  */
 function findingsByDesign(
   variant: string,

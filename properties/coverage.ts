@@ -93,6 +93,8 @@ export function coverageLabels(topology: Topology, commands: readonly Command[])
       if (o.kind !== "deliver") continue;
       if (o.vector < 0x10) labels.add("delivery of an illegal vector (0x00-0x0f)");
       if (o.mode === "lowest") labels.add("lowest-priority delivery");
+      if (o.mode === "smi" || o.mode === "nmi") labels.add("SMI or NMI delivery");
+      if (o.mode === "extint") labels.add("ExtINT delivery");
       if (o.apicId > 0xff) labels.add("delivery to an APIC ID above 255");
     }
     for (const o of first.observations) if (o.kind === "fault") labels.add(`fault 0x${o.reason.toString(16)}`);

@@ -95,6 +95,14 @@ export const MUTANTS: readonly Mutant[] = [
     bug: "SVT = 10b: the end bus of the range is excluded",
   },
   {
+    id: "kvm-every-mode-latched",
+    file: KVM,
+    from: 'if (mode === "fixed" || mode === "lowest") this.apic_accept_irq(cpu, irq.vector, irq.trigger === 1);',
+    to: "this.apic_accept_irq(cpu, irq.vector, irq.trigger === 1);",
+    variant: "irqfd-cache",
+    bug: "__apic_accept_irq sets IRR for every delivery mode: an NMI, SMI or INIT message leaves its vector pending",
+  },
+  {
     id: "svt-bus-range-no-end",
     file: IOMMU,
     from: "return bus >= min && bus <= max;",

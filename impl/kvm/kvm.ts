@@ -165,11 +165,19 @@ export class Kvm {
     this.kvm_irq_delivery_to_apic(kvmDecodeMsi(msg));
   }
 
+  /**
+   * `__apic_accept_irq`'s APIC_DM_EXTINT case does nothing: KVM takes ExtINT only from the
+   * 8259 through LVT0 (`kvm_apic_accept_pic_intr`), so an ExtINT message arriving through a
+   * route is lost (semantics.md D14).
+   */
+  protected acceptsRoutedExtint(): boolean {
+    return false;
+  }
+
   /** `kvm_irq_delivery_to_apic`: the vCPUs the destination selects accept the interrupt. */
   protected kvm_irq_delivery_to_apic(irq: CompatInterrupt): void {
     const mode = DELIVERY_MODES[irq.deliveryMode] ?? "reserved";
-    // __apic_accept_irq ignores ExtINT arriving through a route (semantics.md D14).
-    if (mode === "extint") return;
+    if (mode === "extint" && !this.acceptsRoutedExtint()) return;
     const targets = this.kvm_irq_delivery_targets(irq, mode === "lowest");
     const trigger = irq.trigger === 1 ? "level" : "edge";
     for (const cpu of targets) {
