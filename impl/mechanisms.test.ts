@@ -164,6 +164,22 @@ describe("known divergences claim only findings that show their trigger", () => 
     // A run that switches IRE on before any route exists is not D10a's (the D21 case below).
   });
 
+  it("D10a: a compatibility route built while CFI allowed it is kept after CFI is cleared", () => {
+    // Once QEMU blocks compatibility format without CFI (D10b's fix) and re-translates on the
+    // CFI change (D10a's), the update fails and would keep the old route (D3, whose fix sends
+    // the pin through userspace translation), where QEMU 7.2 records no fault (D21): the
+    // four fixes together remove it.
+    const cfiCleared: Command[] = [
+      { op: "ir.control", ire: true, cfi: true },
+      low(5, 0),
+      { op: "ir.control", ire: true, cfi: false },
+      { op: "line.set", pin: 5, level: 1 },
+    ];
+    const t = triaged(builtin("qemu-7.2"), cfiCleared);
+    expect(t.status).toBe("known");
+    expect(t.known[0]?.split("+")).toEqual(expect.arrayContaining(["D10a", "D10b"]));
+  });
+
   it("D11 needs an IRTE that checks a bus range: a dropped fault without one is D21", () => {
     // IRTE 2 is valid for the device (SID 0x000d, SQ ignores function bits 2:0), then is
     // rewritten, with no invalidation, to verify SID 0x0300: the vector fired while masked is

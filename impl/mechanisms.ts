@@ -214,13 +214,16 @@ function routeBuilt(s: MachineState): boolean {
   return s.msix.tables.some((table) => table.some((e) => !e.masked));
 }
 
-/** D10a: remapping switched on or off (GCMD.IRE) after a route was built. */
+/**
+ * D10a: remapping switched on or off (GCMD.IRE), or compatibility-format interrupts allowed
+ * or blocked (GCMD.CFI), after a route was built.
+ */
 export const remappingSwitched: Mechanism = {
   holds: (_topology, run) => {
     let built = false;
     for (const { before, after } of run) {
       built ||= routeBuilt(before);
-      if (built && before.ir.ire !== after.ir.ire) return true;
+      if (built && (before.ir.ire !== after.ir.ire || before.ir.cfi !== after.ir.cfi)) return true;
     }
     return false;
   },
