@@ -58,7 +58,7 @@ const d8 = (r: ReturnType<typeof campaign>) => r.findings.find((f) => f.signatur
 
 describe("feedback guidance", () => {
   // bench/hunt.ts, seeds 1-10: guided D8 at runs 987-8,154 (median 2,849; seed 1 at 1,828),
-  // unguided at a median of 33,790 before SMI, NMI and ExtINT were drawn (bench/RESULTS.md).
+  // unguided at a median of 33,790 (bench/RESULTS.md, with SMI, NMI and ExtINT drawn).
   it("finds D8 on irqfd-cache within 2000 runs (seed 1), where pure random generation does not", () => {
     const guided = campaign("irqfd-cache", "uniform", 1, 2000, guide("irqfd-cache", "uniform"));
     const random = campaign("irqfd-cache", "uniform", 1, 2000);
