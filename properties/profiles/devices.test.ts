@@ -3,12 +3,15 @@
  * the bare block invalidation a device that is not quiesced meets; both end in one IEC
  * invalidation whose index mask covers the device's IRTE block (semantics.md §4.5).
  */
+import { fc } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../model/commands.ts";
 import { defaultTopology, TOPOLOGIES, type Topology } from "../../model/topology.ts";
+import { sequenceArbitrary } from "../arbitraries.ts";
 import { sourceIdCase } from "../source-id-case.ts";
 import { type DeviceStep, deviceDriver, deviceIrteBlock, type SidForm, sourceIdFields } from "./devices.ts";
 import { CLEARED_IRTE, irteWords } from "./encode.ts";
+import { PROFILES } from "./index.ts";
 
 const topology = defaultTopology();
 
@@ -92,5 +95,17 @@ describe("release", () => {
   it("issues nothing without interrupt remapping or before any vector of the device is set up", () => {
     expect(lower([setup(0), { k: "release", dev: 0, quiesced: true }])[1]).toEqual([]);
     expect(lower([{ k: "ir-on" }, { k: "release", dev: 0, quiesced: false }])[1]).toEqual([]);
+  });
+});
+
+describe("vector choice on every built-in topology", () => {
+  it.each(Object.keys(TOPOLOGIES))("the devices profile's MSI-X commands name a device of %s", (name) => {
+    const topology = TOPOLOGIES[name] as Topology;
+    const profile = PROFILES.devices;
+    if (profile === undefined) throw new Error("no devices profile");
+    const sequences = fc.sample(sequenceArbitrary(profile, topology, 40), { numRuns: 200, seed: 7 });
+    const msi = sequences.flat().filter((c) => c.op === "msi.program" || c.op === "msi.mask" || c.op === "msi.fire");
+    expect(msi.length).toBeGreaterThan(100);
+    for (const c of msi) expect(c.dev).toBeLessThan(topology.msiDevices.length);
   });
 });

@@ -143,8 +143,11 @@ export function sourceIdFields(requesterId: number, form: SidForm): { svt: numbe
  */
 function deviceVectorGen(topology: Topology): Gen<{ dev: number; vec: number }> {
   const all = allMsiVectors(topology);
-  const of = (dev: number) => elements(all.filter((v) => v.dev === dev));
-  return oneof([4, of(0)], [2, of(1)], [1, elements(all)]);
+  const first = elements(all.filter((v) => v.dev === 0));
+  const second = all.filter((v) => v.dev === 1);
+  // A topology with one device (small) keeps the first device's share.
+  if (second.length === 0) return oneof([6, first], [1, elements(all)]);
+  return oneof([4, first], [2, elements(second)], [1, elements(all)]);
 }
 
 export function deviceSteps(topology: Topology, mv = deviceVectorGen(topology)): Gen<DeviceStep> {
