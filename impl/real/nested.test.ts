@@ -15,7 +15,7 @@ import { findVariant } from "../variants/index.ts";
 import { type CampaignPlan, type Draw, drawRuns, needsIommu, needsMsix, runRealCampaigns } from "./campaign.ts";
 import { CpioWriter } from "./cpio.ts";
 import { resolveKernel, shortVersion } from "./install.ts";
-import { BUSYBOX, kvmModules, parseNestedReport } from "./nested.ts";
+import { BUSYBOX, kvmModules, parseNestedReport, runProcess } from "./nested.ts";
 import { resolveSystem } from "./qemu.ts";
 import { SCENARIOS } from "./scenarios.ts";
 
@@ -85,6 +85,47 @@ describe("the nested machine's report", () => {
     expect(r.boots[2]?.map((b) => [b.first, b.code, b.serial, b.stderr])).toEqual([
       [4, 134, "S 4", "qemu: assertion failed"],
     ]);
+  });
+});
+
+describe("a process whose report goes quiet (the outer machine's hang watchdog)", () => {
+  const withFile = async (script: string, quiet: { firstSeconds: number; seconds: number }) => {
+    const dir = mkdtempSync(join(tmpdir(), "irqcheck-quiet-"));
+    const file = join(dir, "report");
+    try {
+      const started = performance.now();
+      const end = await runProcess("timeout", ["-k", "5", "60", "sh", "-c", script, "sh", file], { file, ...quiet });
+      return {
+        ...end,
+        seconds: (performance.now() - started) / 1000,
+        text: existsSync(file) ? readFileSync(file, "utf8") : "",
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("is ended once its file stops growing, long before its own timeout", async () => {
+    const r = await withFile('echo N >"$1"; sleep 1; echo B >>"$1"; sleep 50', { firstSeconds: 20, seconds: 3 });
+    expect(r.stalled).toBe(true);
+    expect(r.text).toBe("N\nB\n");
+    expect(r.seconds).toBeLessThan(15);
+  });
+
+  it("is given firstSeconds before its first line, and is not ended while the file grows", async () => {
+    const r = await withFile('sleep 3; for i in 1 2 3 4; do echo $i >>"$1"; sleep 1; done', {
+      firstSeconds: 6,
+      seconds: 3,
+    });
+    expect(r.stalled).toBe(false);
+    expect(r.code).toBe(0);
+    expect(r.text.trim().split("\n")).toEqual(["1", "2", "3", "4"]);
+  });
+
+  it("a file that stays empty is ended after firstSeconds", async () => {
+    const r = await withFile("sleep 50", { firstSeconds: 3, seconds: 100 });
+    expect(r.stalled).toBe(true);
+    expect(r.seconds).toBeLessThan(15);
   });
 });
 

@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BootOutput } from "./boots.ts";
 import { CpioWriter } from "./cpio.ts";
@@ -232,14 +232,56 @@ export function outerArgs(
 /** Seconds the outer machine needs before its first job: kernel, module load (shared/docs/real-qemu.md). */
 export const NESTED_BOOT_SECONDS = 120;
 
-export function runProcess(cmd: string, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+/**
+ * A process's output file going quiet: `seconds` without growth (`firstSeconds` while it is
+ * still empty) means the process hangs.
+ */
+export interface QuietLimit {
+  readonly file: string;
+  readonly firstSeconds: number;
+  readonly seconds: number;
+}
+
+export interface ProcessEnd {
+  readonly code: number | null;
+  readonly stderr: string;
+  /** Ended by `quiet`: SIGTERM after the file stopped growing (`timeout` passes it on to its command). */
+  readonly stalled: boolean;
+}
+
+export function runProcess(cmd: string, args: readonly string[], quiet?: QuietLimit): Promise<ProcessEnd> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
+    let stalled = false;
     child.stderr.on("data", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stderr }));
+    let size = -1;
+    let since = performance.now();
+    const watch =
+      quiet === undefined
+        ? undefined
+        : setInterval(() => {
+            const now = existsSync(quiet.file) ? statSync(quiet.file).size : 0;
+            if (now !== size) {
+              size = now;
+              since = performance.now();
+              return;
+            }
+            const limit = size === 0 ? quiet.firstSeconds : quiet.seconds;
+            if (!stalled && performance.now() - since >= limit * 1000) {
+              stalled = true;
+              child.kill("SIGTERM");
+            }
+          }, 1000);
+    child.on("error", (e) => {
+      clearInterval(watch);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearInterval(watch);
+      resolve({ code, stderr, stalled });
+    });
   });
 }

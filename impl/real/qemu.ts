@@ -78,9 +78,12 @@ function commandWorks(cmd: string, args: string[], input = ""): boolean {
   }
 }
 
-/** The system a spec names, or why it cannot run here (one line). */
 /** Outer boots tried when the outer kernel panics under TCG before finishing its jobs. */
 const OUTER_PANIC_BOOTS = 3;
+/** Beyond the longest job's limit: the inner QEMU's `timeout -k`, and printing its block. */
+const REPORT_SLACK_SECONDS = 60;
+
+/** The system a spec names, or why it cannot run here (one line). */
 
 export function resolveSystem(
   spec: SystemSpec,
@@ -392,8 +395,11 @@ async function runNested(
 /**
  * One boot of the outer machine over `run`. The outer kernel under TCG has been seen to
  * panic ("Fatal exception in interrupt", once in ~30 boots, twice in a row in one CI-like
- * run) and, once, to fall silent until the outer timeout killed it (exit 124): boot again,
- * up to OUTER_PANIC_BOOTS times in all, and say so in `notes`.
+ * run) and to fall silent: boot again, up to OUTER_PANIC_BOOTS times in all, and say so in
+ * `notes`. Silence is told by the report port: /init writes a line before the first job and
+ * a block after each inner boot, which its own `timeout` ends within the job's limit, so a
+ * report quiet for longer than the longest job's limit (plus REPORT_SLACK_SECONDS) is a hung
+ * outer machine, ended there rather than at the whole run's limit.
  */
 async function bootOuter(
   kvm: Extract<KvmSystem, { mode: "nested" }>,
@@ -406,14 +412,16 @@ async function bootOuter(
 ) {
   // A restart re-runs a job from the middle: allow each job its limit twice.
   const limit = NESTED_BOOT_SECONDS + 2 * run.reduce((t, j) => t + j.timeoutSeconds, 0);
+  const longestJob = Math.max(0, ...run.map((j) => j.timeoutSeconds));
   const boot = async () => {
     writeFileSync(console, "");
     writeFileSync(report, "");
     const started = performance.now();
-    const outer = await runProcess("timeout", [
-      ...["-k", "5", String(limit), kvm.outer.binary],
-      ...outerArgs(kvm.outer, kvm.kernel, initrd, console, report),
-    ]);
+    const outer = await runProcess(
+      "timeout",
+      [...["-k", "5", String(limit), kvm.outer.binary], ...outerArgs(kvm.outer, kvm.kernel, initrd, console, report)],
+      { file: report, firstSeconds: NESTED_BOOT_SECONDS, seconds: longestJob + REPORT_SLACK_SECONDS },
+    );
     const wall = (performance.now() - started) / 1000;
     const lines = readFileSync(console, "utf8").trim().split("\n");
     return { outer, wall, lines, parsed: parseNestedReport(await readFile(report, "utf8"), jobCount) };
@@ -421,12 +429,12 @@ async function bootOuter(
   let b = await boot();
   for (let attempt = 1; attempt < OUTER_PANIC_BOOTS; attempt++) {
     const panic = b.lines.filter((l) => /Kernel panic|BUG:|RIP: 0010|Oops/.test(l));
-    const silent = b.outer.code === 124;
+    const silent = b.outer.code === 124 || b.outer.stalled;
     if (b.parsed.complete || b.parsed.aborted !== null || (panic.length === 0 && !silent)) break;
     notes.push(
       panic.length > 0
         ? `the outer kernel ${kvm.kernel.release} panicked under TCG; booted again: ${panic.slice(0, 3).join(" | ")}`
-        : `the outer machine (kernel ${kvm.kernel.release}) fell silent under TCG until its timeout; booted again`,
+        : `the outer machine (kernel ${kvm.kernel.release}) fell silent under TCG (${b.outer.stalled ? "its report quiet past the longest job's limit" : "until its timeout"}, after ${Math.round(b.wall)} s); booted again`,
     );
     b = await boot();
   }
