@@ -101,16 +101,13 @@ export class IntelIommu implements FaultRegisters {
   }
 
   digest(): string {
-    return JSON.stringify([
-      [...this.memory].filter(([, irte]) => irte.some((w) => w !== 0)).sort(([a], [b]) => a - b),
-      this.intrEnabled,
-      this.cfi,
-      this.intrSize,
-      this.intrEime,
-      this.faults,
-      this.nextFault,
-      this.overflow,
-    ]);
+    const written = [...this.memory].filter(([, irte]) => irte.some((w) => w !== 0)).sort(([a], [b]) => a - b);
+    const flags = `${this.intrEnabled ? 1 : 0}${this.cfi ? 1 : 0}${this.intrEime ? 1 : 0}${this.overflow ? 1 : 0}`;
+    return [
+      written.map(([index, irte]) => `${index}=${irte.join(".")}`).join(","),
+      this.faults.map((f) => (f === null ? "-" : `${f.reason}:${f.index}:${f.sourceId}`)).join(","),
+      `${flags},${this.intrSize},${this.nextFault}`,
+    ].join(";");
   }
 
   /**

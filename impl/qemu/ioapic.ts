@@ -218,7 +218,7 @@ export class QemuIoapic {
   }
 
   digest(): string {
-    return JSON.stringify([this.low, this.high, this.irr, this.lines, this.ioregsel, this.id]);
+    return `${this.low.join()};${this.high.join()};${this.irr},${this.lines},${this.ioregsel},${this.id}`;
   }
 
   describe(): string[] {

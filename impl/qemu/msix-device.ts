@@ -185,7 +185,12 @@ export class MsixDevice {
   }
 
   digest(): string {
-    return JSON.stringify(this.vectors);
+    return this.vectors
+      .map(
+        (v) =>
+          `${v.vec},${v.address},${v.data},${v.masked ? 1 : 0}${v.pending ? 1 : 0},${v.gsi ?? "-"},${v.fd},${v.irqfd ? 1 : 0},${v.cachedMsg.addressLo},${v.cachedMsg.addressHi},${v.cachedMsg.data}`,
+      )
+      .join(";");
   }
 
   pendingBits(): number {
