@@ -174,7 +174,13 @@ export class Kvm {
     return false;
   }
 
-  /** `kvm_irq_delivery_to_apic`: the vCPUs the destination selects accept the interrupt. */
+  /**
+   * `kvm_irq_delivery_to_apic`: the vCPUs the destination selects accept the interrupt.
+   * Only fixed and lowest-priority interrupts reach IRR; `__apic_accept_irq`'s other cases
+   * queue an NMI or SMI, kick the vCPU (011b, APIC_DM_REMRD: the PV unhalt), or set a pending
+   * INIT or SIPI event, which a running vCPU acts on only for INIT (not modelled). The model
+   * shows those deliveries without changing the LAPIC.
+   */
   protected kvm_irq_delivery_to_apic(irq: CompatInterrupt): void {
     const mode = DELIVERY_MODES[irq.deliveryMode] ?? "reserved";
     if (mode === "extint" && !this.acceptsRoutedExtint()) return;
