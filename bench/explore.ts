@@ -4,6 +4,8 @@
  * (set beside the campaign's shrunk lengths).
  */
 
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { findVariant } from "../impl/variants/index.ts";
 import { TOPOLOGIES } from "../model/topology.ts";
 import { alphabet } from "../properties/alphabet.ts";
@@ -52,6 +54,23 @@ export function exploreBench(variantName: string, timeMs: number, depth = 12): E
     shortest,
   };
 }
+
+/** `exploreBench` in a fresh process (explore-child.ts), after a search to `warmDepth` there if given. */
+export function exploreBenchFresh(
+  variantName: string,
+  timeMs: number,
+  depth: number,
+  warmDepth?: number,
+): ExploreBench {
+  const args = [variantName, Number.isFinite(timeMs) ? String(timeMs) : "inf", String(depth)];
+  if (warmDepth !== undefined) args.push(String(warmDepth));
+  const out = execFileSync(process.execPath, [BUNDLE, CHILD, ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = JSON.parse(out) as Omit<ExploreBench, "shortest"> & { shortest: [string, number][] };
+  return { ...r, shortest: new Map(r.shortest) };
+}
+
+const BUNDLE = fileURLToPath(new URL("../bin/bundle.js", import.meta.url));
+const CHILD = fileURLToPath(new URL("./explore-child.ts", import.meta.url));
 
 /**
  * The shortest counterexample of each of a bug's `op/difference` signatures on the small

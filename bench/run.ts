@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { exploreBench, shortestOfBug } from "./explore.ts";
+import { exploreBenchFresh, shortestOfBug } from "./explore.ts";
 import { load, type Stat, stat } from "./measure.ts";
 import { memory } from "./memory.ts";
 import { scaling } from "./scaling.ts";
@@ -146,19 +146,18 @@ if (section("explore")) {
   say(`## Explorer: small topology, ioapic alphabet, ${budget.exploreMs / 1000} s per variant (--all-signatures)`);
   say();
   say(
-    "states/CPU s: distinct states over CPU time of this process; the goal is 20,000 for qemu-8.0 to depth 8 (the first row, measured after a warm-up search to depth 7).",
+    "Each row is a fresh process, as `irqcheck explore` runs (bench/explore-child.ts). states/CPU s: distinct states over CPU time of the search; the goal is 20,000 for qemu-8.0 to depth 8 (the first row, measured after a warm-up search to depth 7 in the same process).",
   );
   say();
   say("| variant | depth completed | states | states/CPU s | states/s (wall) | shortest per signature |");
   say("| --- | ---: | ---: | ---: | ---: | --- |");
   // Warmed up first: the JIT's first seconds would count against the goal's row.
-  exploreBench("qemu-8.0", Number.POSITIVE_INFINITY, 7);
-  const toDepth8 = exploreBench("qemu-8.0", Number.POSITIVE_INFINITY, 8);
+  const toDepth8 = exploreBenchFresh("qemu-8.0", Number.POSITIVE_INFINITY, 8, 7);
   say(
     `| qemu-8.0, depth 8 | ${toDepth8.depthCompleted} | ${toDepth8.states} | ${f(toDepth8.statesPerCpuSecond)} | ${f(toDepth8.statesPerSecond)} | |`,
   );
   for (const v of ["qemu-7.2", "qemu-8.0", "route-masked", "irqfd-cache", "irqfd-cache-lazy"]) {
-    const e = exploreBench(v, budget.exploreMs);
+    const e = exploreBenchFresh(v, budget.exploreMs, 12);
     for (const [sig, n] of e.shortest) shortest.set(`${v}/${sig}`, n);
     const sigs = [...e.shortest].map(([sig, n]) => `${sig}: ${n}`).join("; ");
     say(
