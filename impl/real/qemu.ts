@@ -84,7 +84,6 @@ const OUTER_PANIC_BOOTS = 3;
 const REPORT_SLACK_SECONDS = 60;
 
 /** The system a spec names, or why it cannot run here (one line). */
-
 export function resolveSystem(
   spec: SystemSpec,
   env: NodeJS.ProcessEnv = process.env,
