@@ -46,7 +46,11 @@ describe.each(["qemu-7.2", "qemu-8.2", "irqfd-cache"])("%s: equal digests, equal
           const r = run(p).apply(c);
           return JSON.stringify({ observations: r.observations, visible: r.visible });
         };
-        expect({ prefix: other, command: c, result: step(other) }).toEqual({ prefix: other, command: c, result: step(first) });
+        expect({ prefix: other, command: c, result: step(other) }).toEqual({
+          prefix: other,
+          command: c,
+          result: step(first),
+        });
         compared++;
       }
     }
